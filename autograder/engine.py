@@ -1,0 +1,96 @@
+"""Run checks: probe the student, probe the reference, judge, and diagnose failures.
+
+The seed of a run decides every hidden input; public checks always use ``PUBLIC_SEED`` so a
+student sees at home what the grader sees. The same seed gives the same verdicts.
+"""
+import zlib
+from functools import lru_cache
+
+import numpy as np
+
+from autograder import catalogue
+from autograder.judges import JUDGES, agrees
+from autograder.namespace import reference_namespace, replace
+from autograder.plain import to_plain
+from autograder.probes import run_probe
+from autograder.spec import Verdict
+
+PUBLIC_SEED = 1
+
+
+def check_seed(check, seed):
+    """The seed of one check's inputs: the public seed for public checks, else the run's seed."""
+    return PUBLIC_SEED if not check.hidden else seed
+
+
+def make_inputs(check, seed):
+    """The check's inputs as plain data, from its own generator (run seed x check id)."""
+    rng = np.random.default_rng([check_seed(check, seed), zlib.crc32(check.id.encode())])
+    return to_plain(check.inputs(rng))
+
+
+@lru_cache(maxsize=None)
+def _reference(assignment):
+    return reference_namespace(assignment)
+
+
+@lru_cache(maxsize=None)
+def _mutant(assignment, name):
+    mistake = catalogue.mistake(assignment, name)
+    return replace(_reference(assignment), **{mistake.function: mistake.mutant})
+
+
+@lru_cache(maxsize=4096)
+def _expected(check_id, seed, mutant=None):
+    """The reference's (or a mutant's) probe result for one check and seed, computed once."""
+    check = catalogue.check(check_id)
+    ns = _mutant(check.assignment, mutant) if mutant else _reference(check.assignment)
+    return run_probe(ns, check.probe, check.function, make_inputs(check, seed), check.options_for_probe())
+
+
+def judge(check, seed, received, diagnose=True):
+    """The verdict on a student's probe result ``received`` for ``check`` under ``seed``."""
+    verdict = Verdict(check=check.id, function=check.function, points=check.points, score=0.0,
+                      hidden=check.hidden, status="failed")
+    if received["status"] != "ok":
+        verdict.status = received["status"]
+        if received["status"] == "not implemented":
+            verdict.messages = [f"{check.function} is not implemented yet"]
+        else:
+            verdict.messages = [received.get("error", "the check could not run")]
+        return verdict
+    expected = _expected(check.id, seed)
+    if expected["status"] != "ok":
+        raise RuntimeError(f"the reference fails {check.id}: {expected}")
+    inputs = make_inputs(check, seed)
+    passed, messages = JUDGES[check.judge](check, expected["value"], received["value"], inputs)
+    if passed:
+        verdict.status, verdict.score = "passed", check.points
+        return verdict
+    verdict.messages = messages
+    if diagnose:
+        verdict.diagnosis = diagnose_failure(check, seed, received["value"], inputs)
+    return verdict
+
+
+def diagnose_failure(check, seed, received, inputs):
+    """Names of the known mistakes whose result this check cannot tell from the student's."""
+    found = []
+    for mistake in catalogue.mistakes_failing(check.id):
+        result = _expected(check.id, seed, mistake.name)
+        if result["status"] == "ok" and agrees(check, result["value"], received, inputs):
+            found.append(mistake.name)
+    return found
+
+
+def run_check(namespace, check, seed, diagnose=True):
+    """Probe ``namespace`` (the student's functions) and judge the result."""
+    received = run_probe(namespace, check.probe, check.function, make_inputs(check, seed),
+                         check.options_for_probe())
+    return judge(check, seed, received, diagnose)
+
+
+def run_assignment(namespace, assignment, seed=0, hidden=True, diagnose=True):
+    """Verdicts of every check of ``assignment`` (public only when ``hidden`` is False)."""
+    return [run_check(namespace, check, seed, diagnose)
+            for check in catalogue.checks(assignment) if hidden or not check.hidden]
