@@ -49,7 +49,7 @@ def type_exact_scalar(x):
 
 def _encode_default(obj):
     if isinstance(obj, np.ndarray):
-        data = np.ascontiguousarray(obj)
+        data = obj.copy(order="C")  # (ascontiguousarray would turn 0-d into 1-d)
         return {
             "__ndarray__": base64.b64encode(data.tobytes()).decode("ascii"),
             "dtype": data.dtype.str,
@@ -64,7 +64,7 @@ def _decode_hook(d):
         if dtype.kind not in _NUMERIC_KINDS:
             raise ValueError(f"refusing array of dtype {dtype}")
         raw = base64.b64decode(d["__ndarray__"])
-        return np.frombuffer(raw, dtype=dtype).reshape(d["shape"]).copy()
+        return np.frombuffer(raw, dtype=dtype).reshape(tuple(d["shape"])).copy()
     return d
 
 

@@ -134,3 +134,18 @@ def _describe_exception(exc):
     if len(text) > 300:
         text = text[:300] + "..."
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def gradient_deep_keyed(namespace, function, inputs, options):
+    """``gradient_deep`` with the differences keyed like the gradients (``dW1`` for ``W1``).
+
+    The ``gradient`` judge looks up each key of ``plus`` in the analytic result, which for
+    ``L_model_backward`` is keyed ``dW{l}``, ``db{l}``: without the ``d`` nothing would match.
+    """
+    result = gradient_deep(namespace, function, inputs, options)
+    return {"analytic": result["analytic"],
+            "plus": {f"d{key}": value for key, value in result["plus"].items()},
+            "minus": {f"d{key}": value for key, value in result["minus"].items()}}
+
+
+PROBES["gradient_deep_keyed"] = gradient_deep_keyed

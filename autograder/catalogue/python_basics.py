@@ -131,3 +131,39 @@ MISTAKES = [
     Mistake("L1-without-abs", "differences summed without absolute values",
             "take np.abs(y - yhat) before summing", "L1", L1_without_abs, (f"{A}/L1/public", f"{A}/L1/hidden")),
 ]
+
+
+def sigmoid_with_tanh(x):
+    return 0.5 * (1 + np.tanh(x / 2))
+
+
+def softmax_without_shift(x):
+    x_exp = np.exp(x)
+    return x_exp / x_exp.sum(axis=1).reshape(-1, 1)
+
+
+def normalize_rows_by_hand(x):
+    return x / np.sqrt(np.sum(x * x, axis=1, keepdims=True))
+
+
+def L2_with_dot(yhat, y):
+    d = y - yhat
+    return float(np.dot(d, d))
+
+
+def image2vector_minus_one(image):
+    return image.reshape(-1, 1)
+
+
+def basic_sigmoid_with_numpy(x):
+    return 1 / (1 + np.exp(-x))
+
+
+ALTERNATIVES = [
+    ("sigmoid", sigmoid_with_tanh),
+    ("softmax", softmax_without_shift),
+    ("normalize_rows", normalize_rows_by_hand),
+    ("L2", L2_with_dot),
+    ("image2vector", image2vector_minus_one),
+    ("basic_sigmoid", basic_sigmoid_with_numpy),
+]

@@ -1,0 +1,111 @@
+"""The ``nndl`` command: the course's tools for instructors, students and maintainers."""
+import argparse
+import sys
+
+EXAMPLES = """examples:
+  nndl mutants                      every catalogued mistake against the checks, with the kill rate
+  nndl mutants -a planar_classification
+  nndl figures                      the reference's accuracies on the default digits set
+  nndl figures --image-set catvnoncat --data-dir ~/classic   the course's published figures
+  nndl data install-classic ~/classic   verify and install the classic cat files
+"""
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _cmd_mutants(args):
+    from autograder.mutation import format_table, run_suite
+    from autograder.namespace import ASSIGNMENTS
+
+    assignments = [args.assignment] if args.assignment else list(ASSIGNMENTS)
+
+    def progress(i, n, name):
+        if not args.quiet:
+            print(f"\r[{i + 1}/{n}] {name:<40}", end="", file=sys.stderr, flush=True)
+
+    results = run_suite(assignments, seed=args.seed, progress=progress)
+    if not args.quiet:
+        print("\r" + " " * 50 + "\r", end="", file=sys.stderr)
+    print(format_table(results))
+    return EXIT_OK if all(r.killed for r in results) else EXIT_FAILED
+
+
+def _cmd_figures(args):
+    from autograder import figures
+
+    say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    if not args.skip_images:
+        results = figures.image_figures(args.image_set, args.data_dir, progress=say)
+        print(figures.format_image_figures(args.image_set, results))
+    if args.planar:
+        for label, acc in figures.planar_figures(progress=say).items():
+            print(f"planar flower {label:<14} accuracy {acc:.2f} %")
+    return EXIT_OK
+
+
+def _cmd_data(args):
+    from nndl_data import DataError, install_classic_data, load_dataset
+
+    try:
+        if args.action == "install-classic":
+            dest = install_classic_data(args.folder)
+            print(f"verified and installed the classic cat files in {dest}")
+        else:
+            train_x, train_y, test_x, test_y, classes = load_dataset(args.name, args.folder)
+            print(f"{args.name}: train {train_x.shape} ({int(train_y.sum())} positive), "
+                  f"test {test_x.shape} ({int(test_y.sum())} positive), classes {[c.decode() for c in classes]}")
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="nndl", description="Neural networks from scratch: the course's autograder and tools.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("mutants", help="run every known mistake against the checks and print the kill rate",
+                       description="Each catalogued mistake is a mutant of the reference solution. A mutant is "
+                                   "killed when it fails exactly the checks it should and every failure names "
+                                   "the mistake. Exit code 1 when a mutant survives.")
+    p.add_argument("-a", "--assignment", help="only this assignment (default: all five)")
+    p.add_argument("--seed", type=int, default=0, help="the grading seed of the hidden checks (default 0)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(run=_cmd_mutants)
+
+    p = sub.add_parser("figures", help="train the reference models and print costs and accuracies",
+                       description="Train the notebooks' models with the reference solution and print the "
+                                   "cost and the train/test accuracy each reaches (about a minute).")
+    p.add_argument("--image-set", default="digits", help="digits (default, bundled) or catvnoncat")
+    p.add_argument("--data-dir", help="folder holding the image set's train_/test_ files")
+    p.add_argument("--planar", action="store_true", help="also the planar flower and its hidden-size sweep")
+    p.add_argument("--skip-images", action="store_true", help="skip the image models")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(run=_cmd_figures)
+
+    p = sub.add_parser("data", help="verify or install data sets",
+                       description="install-classic FOLDER: verify the classic cat files by sha256 and copy "
+                                   "them where the notebooks find them. verify [FOLDER]: load an image set "
+                                   "and print its shapes.")
+    p.add_argument("action", choices=["install-classic", "verify"])
+    p.add_argument("folder", nargs="?", help="folder holding train_<name>.h5 and test_<name>.h5")
+    p.add_argument("--name", default="digits", help="image set for verify (default digits)")
+    p.set_defaults(run=_cmd_data)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return EXIT_USAGE
+    if args.command == "data" and args.action == "install-classic" and not args.folder:
+        parser.error("install-classic needs the FOLDER that holds the two classic files")
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The mutation suite: every catalogued mistake, as a mutant of the reference, must be caught.
+
+A mutant is killed when it fails exactly the checks its mistake declares, and diagnosed when
+every check it fails names the mistake.
+"""
+from dataclasses import dataclass
+
+from autograder import catalogue, engine
+from autograder.namespace import ASSIGNMENTS, reference_namespace, replace
+
+
+@dataclass
+class MutantResult:
+    assignment: str
+    mistake: str
+    title: str
+    expected: tuple  # the checks it must fail
+    failed: tuple  # the checks it failed
+    diagnosed: bool  # every failed check named the mistake
+
+    @property
+    def killed(self):
+        return bool(self.failed) and set(self.failed) == set(self.expected) and self.diagnosed
+
+
+def run_mutant(mistake, seed=0):
+    ns = replace(reference_namespace(mistake.assignment), **{mistake.function: mistake.mutant})
+    verdicts = engine.run_assignment(ns, mistake.assignment, seed=seed)
+    failed = tuple(v.check for v in verdicts if not v.passed)
+    diagnosed = all(mistake.name in v.diagnosis for v in verdicts if not v.passed)
+    return MutantResult(mistake.assignment, mistake.name, mistake.title, tuple(mistake.fails), failed, diagnosed)
+
+
+def run_suite(assignments=ASSIGNMENTS, seed=0, progress=None):
+    """Results of every mutant of ``assignments``; ``progress(i, n, name)`` is called before each."""
+    mistakes = [m for a in assignments for m in catalogue.mistakes(a)]
+    results = []
+    for i, mistake in enumerate(mistakes):
+        if progress:
+            progress(i, len(mistakes), mistake.name)
+        results.append(run_mutant(mistake, seed))
+    return results
+
+
+def _short(check_id):
+    return check_id.split("/", 1)[1]
+
+
+def format_table(results):
+    """The table a person reads: mistake, failed checks, diagnosis, and the kill rate."""
+    rows = [("assignment", "mistake", "failed checks", "diagnosis", "killed")]
+    for r in results:
+        rows.append((r.assignment, r.mistake, ", ".join(_short(c) for c in r.failed) or "-",
+                     "named" if r.diagnosed and r.failed else "NOT NAMED",
+                     "yes" if r.killed else "NO"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    widths[2] = min(widths[2], 70)
+    lines = []
+    for n, row in enumerate(rows):
+        cells = list(row)
+        if len(cells[2]) > widths[2]:
+            cells[2] = cells[2][: widths[2] - 3] + "..."
+        lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    killed = sum(r.killed for r in results)
+    rate = 100.0 * killed / len(results) if results else 0.0
+    lines.append("")
+    lines.append(f"kill rate: {killed}/{len(results)} = {rate:.0f} %")
+    return "\n".join(lines)
