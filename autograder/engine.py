@@ -58,6 +58,8 @@ def judge(check, seed, received, diagnose=True):
             verdict.messages = [f"{check.function} is not implemented yet"]
         else:
             verdict.messages = [received.get("error", "the check could not run")]
+            if diagnose and received["status"] == "error":
+                verdict.diagnosis = _same_error(check, seed, received["error"])
         return verdict
     expected = _expected(check.id, seed)
     if expected["status"] != "ok":
@@ -81,6 +83,12 @@ def diagnose_failure(check, seed, received, inputs):
         if result["status"] == "ok" and agrees(check, result["value"], received, inputs):
             found.append(mistake.name)
     return found
+
+
+def _same_error(check, seed, error):
+    """Names of the known mistakes that raise the very same error on this check's inputs."""
+    return [m.name for m in catalogue.mistakes_failing(check.id)
+            if _expected(check.id, seed, m.name) == {"status": "error", "error": error}]
 
 
 def run_check(namespace, check, seed, diagnose=True):

@@ -42,15 +42,20 @@ def run_suite(assignments=ASSIGNMENTS, seed=0, progress=None):
     return results
 
 
-def _short(check_id):
-    return check_id.split("/", 1)[1]
+def _by_function(check_ids):
+    """``propagate x4, optimize x2``: the failed checks grouped by function, in order."""
+    counts = {}
+    for check_id in check_ids:
+        function = check_id.split("/")[1]
+        counts[function] = counts.get(function, 0) + 1
+    return ", ".join(f"{f} x{n}" if n > 1 else f for f, n in counts.items())
 
 
 def format_table(results):
     """The table a person reads: mistake, failed checks, diagnosis, and the kill rate."""
     rows = [("assignment", "mistake", "failed checks", "diagnosis", "killed")]
     for r in results:
-        rows.append((r.assignment, r.mistake, ", ".join(_short(c) for c in r.failed) or "-",
+        rows.append((r.assignment, r.mistake, _by_function(r.failed) or "-",
                      "named" if r.diagnosed and r.failed else "NOT NAMED",
                      "yes" if r.killed else "NO"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

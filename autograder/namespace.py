@@ -5,6 +5,7 @@ In a notebook every function lives in one global namespace, so ``optimize`` call
 so that its globals are the namespace itself, and replacing one function (a mutant) changes
 what its callers call.
 """
+import builtins
 import importlib
 import types
 
@@ -26,7 +27,7 @@ def _rebind(func, namespace):
 
 def build_namespace(items):
     """A namespace from ``items`` (a mapping of names to objects) with every function rebound to it."""
-    namespace = {}
+    namespace = {"__builtins__": builtins}  # as in a notebook; NumPy's lazy imports need it
     for name, obj in items.items():
         namespace[name] = _rebind(obj, namespace) if isinstance(obj, types.FunctionType) else obj
     return namespace

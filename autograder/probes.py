@@ -55,17 +55,20 @@ def _scalar_cost(cost):
 
 
 def _perturbed_costs(parameters, cost_of):
-    """For every entry of every parameter: the cost at +EPSILON and at -EPSILON (entry restored after)."""
+    """For every entry of every parameter: the cost at +EPSILON and at -EPSILON (entry restored after).
+
+    Keyed by the gradient's name (``dW1`` for ``W1``), as the backward functions key theirs.
+    """
     plus, minus = {}, {}
     for key, value in parameters.items():
-        plus[key] = np.zeros(value.shape)
-        minus[key] = np.zeros(value.shape)
+        plus[f"d{key}"] = np.zeros(value.shape)
+        minus[f"d{key}"] = np.zeros(value.shape)
         for idx in np.ndindex(value.shape):
             original = value[idx]
             value[idx] = original + EPSILON
-            plus[key][idx] = cost_of(parameters)
+            plus[f"d{key}"][idx] = cost_of(parameters)
             value[idx] = original - EPSILON
-            minus[key][idx] = cost_of(parameters)
+            minus[f"d{key}"][idx] = cost_of(parameters)
             value[idx] = original
     return plus, minus
 
@@ -102,8 +105,7 @@ def gradient_propagate(namespace, function, inputs, options):
     grads, _ = propagate(parameters["w"].copy(), float(parameters["b"]), X, Y)
     plus, minus = _perturbed_costs(
         parameters, lambda p: _scalar_cost(propagate(p["w"], float(p["b"]), X, Y)[1]))
-    return {"analytic": {"dw": grads["dw"], "db": grads["db"]},
-            "plus": {"dw": plus["w"], "db": plus["b"]}, "minus": {"dw": minus["w"], "db": minus["b"]}}
+    return {"analytic": {"dw": grads["dw"], "db": grads["db"]}, "plus": plus, "minus": minus}
 
 
 PROBES = {"call": call, "gradient_planar": gradient_planar, "gradient_deep": gradient_deep,
@@ -135,17 +137,3 @@ def _describe_exception(exc):
         text = text[:300] + "..."
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
-
-def gradient_deep_keyed(namespace, function, inputs, options):
-    """``gradient_deep`` with the differences keyed like the gradients (``dW1`` for ``W1``).
-
-    The ``gradient`` judge looks up each key of ``plus`` in the analytic result, which for
-    ``L_model_backward`` is keyed ``dW{l}``, ``db{l}``: without the ``d`` nothing would match.
-    """
-    result = gradient_deep(namespace, function, inputs, options)
-    return {"analytic": result["analytic"],
-            "plus": {f"d{key}": value for key, value in result["plus"].items()},
-            "minus": {f"d{key}": value for key, value in result["minus"].items()}}
-
-
-PROBES["gradient_deep_keyed"] = gradient_deep_keyed

@@ -5,6 +5,7 @@ initialization (``/ sqrt(n[l-1])``, seed 1) that lets a deep ReLU network train.
 """
 import numpy as np
 
+from solutions.activations import relu, relu_backward, sigmoid, sigmoid_backward  # noqa: F401
 from solutions.deep_nn_step_by_step import (  # noqa: F401
     L_model_backward,
     L_model_forward,
@@ -12,6 +13,8 @@ from solutions.deep_nn_step_by_step import (  # noqa: F401
     initialize_parameters,
     linear_activation_backward,
     linear_activation_forward,
+    linear_backward,
+    linear_forward,
     update_parameters,
 )
 

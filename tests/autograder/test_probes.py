@@ -63,6 +63,6 @@ def test_gradient_probe_restores_every_parameter():
     result = run_probe(reference_namespace("planar_classification"), "gradient_planar", "backward_propagation",
                        {"parameters": params, "X": X, "Y": Y}, {})
     assert result["status"] == "ok"
-    numeric = (result["value"]["plus"]["W1"] - result["value"]["minus"]["W1"]) / 2e-6
+    numeric = (result["value"]["plus"]["dW1"] - result["value"]["minus"]["dW1"]) / 2e-6
     analytic = ref.backward_propagation(params, ref.forward_propagation(X, params)[1], X, Y)["dW1"]
     assert np.allclose(numeric, analytic, rtol=1e-5, atol=1e-9)
