@@ -1,6 +1,29 @@
-"""nbgrader configuration of the course."""
+"""nbgrader configuration of the course (read by every nbgrader command run in this folder)."""
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
 c.CourseDirectory.course_id = "nndl"
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.db_assignments = [
+    {"name": "python_basics"},
+    {"name": "logistic_regression"},
+    {"name": "planar_classification"},
+    {"name": "deep_nn_step_by_step"},
+    {"name": "deep_nn_application"},
+]
+# Never copy caches or checkpoints into releases and submissions.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.egg-info"]
+
+# What a student sees in place of a solution.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Grading: a notebook trains small networks; a cell that runs longer than this is stuck.
+c.ExecutePreprocessor.timeout = 300
+c.ExecutePreprocessor.interrupt_on_timeout = True
+
+# nbgrader commands run in this folder are the instructor's: public checks there only report
+# (the hidden test cells score), so a failed public check cannot cost the hidden points.
+import os  # noqa: E402
+
+os.environ.setdefault("NNDL_GRADING", "1")

@@ -9,10 +9,10 @@ from functools import lru_cache
 import numpy as np
 
 from autograder import catalogue
-from autograder.judges import JUDGES, agrees
+from autograder.student.judges import JUDGES, agrees
 from autograder.namespace import reference_namespace, replace
-from autograder.plain import to_plain
-from autograder.probes import run_probe
+from autograder.student.plain import to_plain
+from autograder.student.probes import run_probe
 from autograder.spec import Verdict
 
 PUBLIC_SEED = 1

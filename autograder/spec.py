@@ -8,7 +8,7 @@ known wrong answer: a mutant of the reference and the checks it must fail.
 from dataclasses import dataclass, field
 from typing import Callable
 
-from autograder.compare import Rules, Tolerance
+from autograder.student.compare import Rules, Tolerance
 
 
 @dataclass(frozen=True)
@@ -19,8 +19,8 @@ class Check:
     hidden: bool
     message: str  # what the check is about, in the student's words
     inputs: Callable  # inputs(rng) -> plain data: the probe's inputs
-    probe: str = "call"  # name of a function in autograder.probes
-    judge: str = "values"  # name of a function in autograder.judges
+    probe: str = "call"  # name of a function in autograder.student.probes
+    judge: str = "values"  # name of a function in autograder.student.judges
     tolerance: Tolerance = Tolerance()
     rules: Rules = Rules()
     options: dict = field(default_factory=dict)  # passed to the probe and the judge

@@ -1,38 +1,27 @@
 """Assignment 5, deep_nn_application: 2-layer and L-layer image classifiers.
 
-The building blocks come from assignment 4; the L-layer model starts from a scaled
-initialization (``/ sqrt(n[l-1])``, seed 1) that lets a deep ReLU network train.
+The building blocks come from assignment 4 (``deep_nn_app_utils``); the L-layer model starts
+from a scaled initialization (``/ sqrt(n[l-1])``, seed 1) that lets a deep ReLU network train.
 """
 import numpy as np
 
-from solutions.activations import relu, relu_backward, sigmoid, sigmoid_backward  # noqa: F401
-from solutions.deep_nn_step_by_step import (  # noqa: F401
+from .deep_nn_app_utils import (  # noqa: F401
     L_model_backward,
     L_model_forward,
     compute_cost,
     initialize_parameters,
+    initialize_parameters_deep,
     linear_activation_backward,
     linear_activation_forward,
     linear_backward,
     linear_forward,
+    predict,
+    relu,
+    relu_backward,
+    sigmoid,
+    sigmoid_backward,
     update_parameters,
 )
-
-
-def initialize_parameters_deep(layer_dims):
-    """L-layer parameters (seed 1): ``W{l} = randn(n[l], n[l-1]) / sqrt(n[l-1])``, zero ``b{l}``."""
-    np.random.seed(1)
-    parameters = {}
-    for l in range(1, len(layer_dims)):
-        parameters[f"W{l}"] = np.random.randn(layer_dims[l], layer_dims[l - 1]) / np.sqrt(layer_dims[l - 1])
-        parameters[f"b{l}"] = np.zeros((layer_dims[l], 1))
-    return parameters
-
-
-def predict(X, parameters):
-    """Labels ``(1, m)`` of 0. and 1. from an L-layer network: 1 where ``AL > 0.5``."""
-    AL, _ = L_model_forward(X, parameters)
-    return (AL > 0.5).astype(np.float64)
 
 
 def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):

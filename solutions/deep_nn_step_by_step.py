@@ -5,7 +5,7 @@ and their gradients are ``(n[l], m)``. Hidden layers use ReLU, the output layer 
 """
 import numpy as np
 
-from solutions.activations import relu, relu_backward, sigmoid, sigmoid_backward  # noqa: F401
+from .activations import relu, relu_backward, sigmoid, sigmoid_backward  # noqa: F401
 
 
 def initialize_parameters(n_x, n_h, n_y):

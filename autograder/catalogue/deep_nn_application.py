@@ -7,7 +7,7 @@ and the train/test accuracies, computed here with the reference's own ``predict`
 """
 import numpy as np
 
-from autograder.compare import Tolerance
+from autograder.student.compare import Tolerance
 from autograder.spec import Check, Mistake
 from solutions.deep_nn_application import predict
 

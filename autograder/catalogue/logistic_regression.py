@@ -6,8 +6,8 @@ iterations, learning rate), so a hard-coded answer, learning rate or iteration c
 """
 import numpy as np
 
-from autograder.compare import Rules, Tolerance
-from autograder.probes import from_plain
+from autograder.student.compare import Rules, Tolerance
+from autograder.student.probes import from_plain
 from autograder.spec import Check, Mistake
 
 A = "logistic_regression"

@@ -7,7 +7,7 @@ tanh derivative pass.
 """
 import numpy as np
 
-from autograder.compare import Rules, Tolerance
+from autograder.student.compare import Rules, Tolerance
 from autograder.spec import Check, Mistake
 from solutions.planar_classification import backward_propagation as reference_backward
 from solutions.planar_classification import forward_propagation as reference_forward

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from autograder.compare import Rules, Tolerance
+from autograder.student.compare import Rules, Tolerance
 from autograder.spec import Check, Mistake
 
 A = "python_basics"

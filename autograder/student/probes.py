@@ -1,7 +1,7 @@
 """Probes: the half of a check that runs beside the student's code.
 
 A probe only calls the student's functions on given inputs and returns plain data; it
-compares nothing and scores nothing. It depends on NumPy and ``autograder.plain`` alone, so it
+compares nothing and scores nothing. It depends on NumPy and ``autograder.student.plain`` alone, so it
 can run in the student's kernel while the judging happens elsewhere.
 """
 import copy
@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from autograder.plain import to_plain
+from .plain import to_plain
 
 EPSILON = 1e-6  # step of the centred differences
 

@@ -6,8 +6,8 @@ results agree (``agrees``), which is how a student's result is matched to a know
 """
 import numpy as np
 
-from autograder.compare import compare
-from autograder.probes import EPSILON
+from .compare import compare
+from .probes import EPSILON
 
 GRADIENT_THRESHOLD = 1e-7
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from autograder.probes import run_probe
+from autograder.student.probes import run_probe
 
 
 def _stub(x):
