@@ -3,6 +3,9 @@ import argparse
 import sys
 
 EXAMPLES = """examples:
+  nndl quickstart                   build the release, grade sample submissions, print the scores
+  nndl generate                     regenerate source/*/nndl/ and release/ after editing the course
+  nndl generate logistic_regression
   nndl mutants                      every catalogued mistake against the checks, with the kill rate
   nndl mutants -a planar_classification
   nndl figures                      the reference's accuracies on the default digits set
@@ -60,11 +63,59 @@ def _cmd_data(args):
     return EXIT_OK
 
 
+def _cmd_generate(args):
+    from autograder import course
+    from autograder.namespace import ASSIGNMENTS
+
+    assignments = args.assignments or list(ASSIGNMENTS)
+    unknown = [a for a in assignments if a not in ASSIGNMENTS]
+    if unknown:
+        print(f"error: unknown assignment(s) {', '.join(unknown)}; known: {', '.join(ASSIGNMENTS)}", file=sys.stderr)
+        return EXIT_USAGE
+    say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    try:
+        release = course.generate(assignments, args.course_dir, progress=say)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"release written to {release}")
+    return EXIT_OK
+
+
+def _cmd_quickstart(args):
+    from autograder import quickstart
+
+    try:
+        return quickstart.run(args.dir, args.assignments, seed=args.seed, quiet=args.quiet)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="nndl", description="Neural networks from scratch: the course's autograder and tools.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("quickstart", help="build the release, grade sample submissions and print the scores",
+                       description="In a fresh course folder (default ./nndl-quickstart): generate the student "
+                                   "release with nbgrader, write sample submissions (a student who solved "
+                                   "everything, one who handed in the stubs, two with typical mistakes), "
+                                   "autograde them, write feedback and grades.csv, and print the score table.")
+    p.add_argument("assignments", nargs="*", help="assignments to include (default: all five)")
+    p.add_argument("--dir", default="nndl-quickstart", help="the course folder to create (default ./nndl-quickstart)")
+    p.add_argument("--seed", type=int, default=0, help="the grading seed of the hidden checks (default 0)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(run=_cmd_quickstart)
+
+    p = sub.add_parser("generate", help="regenerate the assignments' support files and the student release",
+                       description="Write source/<assignment>/nndl/ (helpers, data, public checks) and run "
+                                   "nbgrader generate_assignment for each assignment, into release/.")
+    p.add_argument("assignments", nargs="*", help="assignments to generate (default: all five)")
+    p.add_argument("--course-dir", help="the course folder (default: the one this package was installed from)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(run=_cmd_generate)
 
     p = sub.add_parser("mutants", help="run every known mistake against the checks and print the kill rate",
                        description="Each catalogued mistake is a mutant of the reference solution. A mutant is "

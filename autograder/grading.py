@@ -1,0 +1,106 @@
+"""The instructor's loop with nbgrader: generate, autograde, feedback, export, and the score table."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+
+from autograder import course, submissions
+
+COURSE_FILES = ["nbgrader_config.py", "source", "release"]
+
+
+def make_workspace(destination, source_dir=None):
+    """A fresh course folder at ``destination`` with the course's config, source and release."""
+    source_dir = Path(source_dir or course.repo_root())
+    destination = Path(destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in COURSE_FILES:
+        src, dst = source_dir / name, destination / name
+        if dst.exists():
+            shutil.rmtree(dst) if dst.is_dir() else dst.unlink()
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        else:
+            shutil.copyfile(src, dst)
+    return destination
+
+
+def grading_env(seed):
+    env = dict(os.environ)
+    env["NNDL_GRADING"] = "1"
+    env["NNDL_GRADING_SEED"] = str(seed)
+    return env
+
+
+def run_nbgrader(args, course_dir, seed=0):
+    """Run one nbgrader command in ``course_dir``; returns the completed process (never raises on failure)."""
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=grading_env(seed),
+                          capture_output=True, text=True)
+
+
+def register(course_dir, assignment):
+    """Record the assignment's source cells in the gradebook (what generate_assignment does)."""
+    result = run_nbgrader(["generate_assignment", assignment, "--force"], course_dir)
+    if result.returncode != 0:
+        raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{result.stderr[-2000:]}")
+
+
+def autograde(course_dir, assignment, seed=0):
+    """Prepare the submissions, then ``nbgrader autograde``; returns the findings and nbgrader's log."""
+    findings = submissions.prepare(course_dir, assignment)
+    result = run_nbgrader(["autograde", assignment, "--create", "--force"], course_dir, seed)
+    return findings, result
+
+
+def generate_feedback(course_dir, assignment):
+    return run_nbgrader(["generate_feedback", assignment, "--force"], course_dir)
+
+
+def export(course_dir):
+    """``nbgrader export`` to ``grades.csv`` in the course folder; returns its path."""
+    result = run_nbgrader(["export"], course_dir)
+    if result.returncode != 0:
+        raise RuntimeError(f"nbgrader export failed:\n{result.stderr[-2000:]}")
+    return Path(course_dir) / "grades.csv"
+
+
+def scores(course_dir, assignments):
+    """``{(student, assignment): (score, max_score)}`` from the gradebook; None where nothing was graded."""
+    table = {}
+    db_url = f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
+    with Gradebook(db_url) as gb:
+        for student in gb.students:
+            for assignment in assignments:
+                try:
+                    sub = gb.find_submission(assignment, student.id)
+                except MissingEntry:
+                    table[student.id, assignment] = None
+                    continue
+                table[student.id, assignment] = (sub.score, sub.max_score)
+    return table
+
+
+def format_scores(table, assignments):
+    """A plain-text table: one row per student, one column per assignment, and the total."""
+    students = sorted({s for s, _ in table})
+    short = {a: a.replace("_", " ")[:14] for a in assignments}
+    header = ["student", *[short[a] for a in assignments], "total"]
+    rows = [header]
+    for student in students:
+        row, got, out_of = [student], 0.0, 0.0
+        for assignment in assignments:
+            cell = table.get((student, assignment))
+            if cell is None:
+                row.append("-")
+                continue
+            row.append(f"{cell[0]:g}/{cell[1]:g}")
+            got, out_of = got + cell[0], out_of + cell[1]
+        row.append(f"{got:g}/{out_of:g}")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -1,0 +1,120 @@
+"""Make a batch of submissions gradable: each problem gets a clear note and a fair score.
+
+nbgrader grades ``submitted/<student>/<assignment>/<assignment>.ipynb``. Before it runs, every
+submission is looked at: a notebook under another name is renamed, and one that cannot be
+graded as it is (not JSON, not a notebook, empty, another assignment's) is set aside as
+``<name>.rejected`` and replaced by the assignment's student version with a note at the top,
+so it scores what an empty notebook scores and the student reads why. nbgrader itself puts
+back deleted test cells (``OverwriteCells.add_missing_cells``) and drops duplicated ids.
+"""
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+NOTE = """# This submission could not be graded as it was submitted
+
+**{reason}**
+
+It has been graded as an empty notebook. Your file is kept beside it as `{kept}`; if you
+think this is a mistake, contact your instructor."""
+
+
+@dataclass
+class Finding:
+    student: str
+    assignment: str
+    problem: str  # what was wrong
+    action: str  # what was done about it
+
+
+def _grade_ids(nb):
+    return {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.get("cells", [])} - {None}
+
+
+def _reason_unreadable(path):
+    """Why ``path`` is not a notebook nbformat can read, or None when it is fine."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return f"the file could not be read ({exc.strerror})"
+    if not raw.strip():
+        return "the file is empty"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "the file is not UTF-8 text, so it is not a Jupyter notebook"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+    if not isinstance(data, dict) or "cells" not in data:
+        return "the file is JSON but not a Jupyter notebook (it has no cells)"
+    try:
+        nbformat.reads(text, as_version=4)
+    except Exception as exc:  # nbformat raises several kinds on malformed notebooks
+        return f"the notebook is malformed ({type(exc).__name__}: {str(exc)[:200]})"
+    return None
+
+
+def _owner(nb, course_dir, assignment):
+    """The assignment whose graded cells this notebook carries, when it is not ``assignment``."""
+    ids = _grade_ids(nb)
+    source_ids = {}
+    for folder in sorted((course_dir / "source").iterdir()):
+        notebook = folder / f"{folder.name}.ipynb"
+        if notebook.is_file():
+            source_ids[folder.name] = _grade_ids(nbformat.read(notebook, as_version=4))
+    if ids & source_ids.get(assignment, set()):
+        return None
+    matches = [a for a, expected in source_ids.items() if ids & expected]
+    return matches[0] if matches else "none"
+
+
+def _replace_with_empty(path, release_notebook, reason):
+    kept = path.with_name(path.name + ".rejected")
+    shutil.move(path, kept)
+    nb = nbformat.read(release_notebook, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(NOTE.format(reason=reason, kept=kept.name)))
+    nbformat.write(nb, path)
+
+
+def prepare(course_dir, assignment):
+    """Look at every submission of ``assignment`` and fix what can be fixed; returns the findings."""
+    course_dir = Path(course_dir)
+    release_notebook = course_dir / "release" / assignment / f"{assignment}.ipynb"
+    findings = []
+    submitted = course_dir / "submitted"
+    if not submitted.is_dir():
+        return findings
+    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
+        folder = student_dir / assignment
+        if not folder.is_dir():
+            continue
+        student = student_dir.name
+        expected = folder / f"{assignment}.ipynb"
+        if not expected.exists():
+            others = sorted(folder.glob("*.ipynb"))
+            if len(others) == 1:
+                shutil.move(others[0], expected)
+                findings.append(Finding(student, assignment, f"the notebook was named {others[0].name}",
+                                        f"renamed to {expected.name}"))
+            else:
+                names = ", ".join(p.name for p in others) or "no notebook at all"
+                nbformat.write(nbformat.read(release_notebook, as_version=4), expected)
+                findings.append(Finding(student, assignment, f"{expected.name} is missing ({names})",
+                                        "graded as an empty notebook"))
+                continue
+        reason = _reason_unreadable(expected)
+        if reason is None:
+            owner = _owner(nbformat.read(expected, as_version=4), course_dir, assignment)
+            if owner == "none":
+                reason = f"the notebook has none of the graded cells of {assignment}"
+            elif owner is not None:
+                reason = f"this is the notebook of another assignment ({owner}), not of {assignment}"
+        if reason is not None:
+            _replace_with_empty(expected, release_notebook, reason)
+            findings.append(Finding(student, assignment, reason, "set aside; graded as an empty notebook"))
+    return findings
