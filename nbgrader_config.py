@@ -4,13 +4,6 @@ c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 c.CourseDirectory.course_id = "nndl"
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
-c.CourseDirectory.db_assignments = [
-    {"name": "python_basics"},
-    {"name": "logistic_regression"},
-    {"name": "planar_classification"},
-    {"name": "deep_nn_step_by_step"},
-    {"name": "deep_nn_application"},
-]
 # Never copy caches or checkpoints into releases and submissions.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.egg-info"]
 
