@@ -24,7 +24,7 @@ SUPPORT = {  # assignment -> (files from data/, files from solutions/)
     "python_basics": ([], []),
     "logistic_regression": (["loader.py", *_DIGITS], ["plotting.py"]),
     "planar_classification": (["loader.py", "planar.h5"], ["plotting.py"]),
-    "deep_nn_step_by_step": ([], ["activations.py"]),
+    "deep_nn_step_by_step": ([], ["activations.py", "plotting.py"]),
     "deep_nn_application": (["loader.py", *_DIGITS],
                             ["activations.py", "deep_nn_step_by_step.py", "deep_nn_app_utils.py", "plotting.py"]),
 }
