@@ -58,7 +58,7 @@ def test_logistic_regression_prints_the_published_figures(classic_dir, monkeypat
     for rate, train, test in ((0.01, 99.52, 68.0), (0.001, 88.99, 64.0), (0.0001, 68.42, 36.0)):
         line = re.search(rf"learning rate {rate}: train accuracy ([\d.]+) %, test accuracy ([\d.]+) %", out)
         assert line, f"no line for learning rate {rate}"
-        assert float(line.group(1)) == pytest.approx(train, abs=0.01)
+        assert float(line.group(1)) == pytest.approx(train, abs=0.015)  # printed to 2 decimals, published truncated
         assert float(line.group(2)) == pytest.approx(test)
 
 
