@@ -1,0 +1,102 @@
+"""The public checks a student runs in the notebook: ``check("propagate", globals())``.
+
+The inputs, the reference's results and the results of known mistakes on those inputs come
+precomputed in ``public_checks.json`` beside this file, so no reference code is needed here.
+A failed check raises ``AssertionError`` (the cell turns red and nbgrader's validate reports
+it) unless ``NNDL_GRADING`` is set, when the grader scores the cell itself.
+"""
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .compare import Rules, Tolerance
+from .judges import JUDGES, agrees
+from .plain import decode
+from .probes import run_probe
+
+CHECKS_FILE = Path(__file__).resolve().parent / "public_checks.json"
+
+
+@dataclass(frozen=True)
+class PublicCheck:
+    id: str
+    function: str
+    points: float
+    message: str
+    probe: str
+    judge: str
+    tolerance: Tolerance
+    rules: Rules
+    options: dict = field(default_factory=dict)
+
+
+@lru_cache(maxsize=None)
+def _load(path=CHECKS_FILE):
+    with open(path, encoding="utf-8") as f:
+        return decode(f.read())
+
+
+def _public_check(entry):
+    return PublicCheck(entry["id"], entry["function"], entry["points"], entry["message"], entry["probe"],
+                       entry["judge"], Tolerance(**entry["tolerance"]), Rules(**entry["rules"]),
+                       entry["options"])
+
+
+@dataclass
+class Outcome:
+    check: str
+    message: str
+    passed: bool
+    status: str
+    problems: list
+    mistakes: list  # (title, hint) of the known mistakes the result matches
+
+
+def run_public_checks(function, namespace, path=CHECKS_FILE):
+    """The outcome of every public check of ``function`` on the student's ``namespace``."""
+    outcomes = []
+    for entry in _load(path)["checks"]:
+        if entry["function"] != function:
+            continue
+        check = _public_check(entry)
+        result = run_probe(namespace, check.probe, function, entry["inputs"], check.options)
+        if result["status"] != "ok":
+            problem = (f"{function} is not implemented yet" if result["status"] == "not implemented"
+                       else result.get("error", "the check could not run"))
+            same_error = [(m["title"], m["hint"]) for m in entry["mistakes"] if m["result"] == result]
+            outcomes.append(Outcome(check.id, check.message, False, result["status"], [problem], same_error))
+            continue
+        passed, problems = JUDGES[check.judge](check, entry["expected"], result["value"], entry["inputs"])
+        mistakes = []
+        if not passed:
+            mistakes = [(m["title"], m["hint"]) for m in entry["mistakes"] if m["result"]["status"] == "ok"
+                        and agrees(check, m["result"]["value"], result["value"], entry["inputs"])]
+        outcomes.append(Outcome(check.id, check.message, passed, "passed" if passed else "failed",
+                                problems, mistakes))
+    if not outcomes:
+        raise KeyError(f"no public check for {function!r} in this assignment")
+    return outcomes
+
+
+def format_outcomes(function, outcomes):
+    """A report a student can act on: each check, its problems, and any recognised mistake."""
+    passed = sum(o.passed for o in outcomes)
+    lines = [f"{function}: {passed} of {len(outcomes)} public checks passed"]
+    for o in outcomes:
+        lines.append(f"  [{'pass' if o.passed else 'FAIL'}] {o.message}")
+        for problem in o.problems:
+            lines.append(f"         {problem}")
+        for title, hint in o.mistakes:
+            lines.append(f"         Looks like a known mistake: {title}. {hint[:1].upper()}{hint[1:]}")
+    return "\n".join(lines)
+
+
+def check(function, namespace):
+    """Run the public checks of ``function`` against the functions in ``namespace`` (pass ``globals()``)."""
+    outcomes = run_public_checks(function, namespace)
+    report = format_outcomes(function, outcomes)
+    print(report)
+    if not all(o.passed for o in outcomes) and not os.environ.get("NNDL_GRADING"):
+        raise AssertionError(f"{function} does not pass its public checks yet (see the report above)")

@@ -1,0 +1,85 @@
+"""Judges: the half of a check that compares a probe's plain result with the reference.
+
+A judge runs in the grader's process. It receives the reference's result, the student's
+result and the inputs, and returns ``(passed, messages)``. Each judge also says whether two
+results agree (``agrees``), which is how a student's result is matched to a known mistake.
+"""
+import numpy as np
+
+from .compare import compare
+from .probes import EPSILON
+
+GRADIENT_THRESHOLD = 1e-7
+
+
+def values(check, expected, received, inputs):
+    """The student's result equals the reference's within the check's tolerance."""
+    where = check.options.get("where", f"{check.function}(...)")
+    problems = compare(expected, received, check.tolerance, check.rules, where)
+    return not problems, problems
+
+
+def rel_error(a, b):
+    """``|a - b| / (|a| + |b|)``, with a floor so that two zeros agree."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12))
+
+
+def gradient(check, expected, received, inputs):
+    """The student's gradients agree with centred differences of their own forward and cost."""
+    analytic = received["analytic"]
+    messages = []
+    if not isinstance(analytic, dict):
+        return False, [f"{check.function} should return a dict of gradients"]
+    for key in received["plus"]:
+        if key not in analytic:
+            messages.append(f'gradient check: {key} is missing from the result of {check.function}')
+            continue
+        numeric = (received["plus"][key] - received["minus"][key]) / (2 * EPSILON)
+        got = analytic[key]
+        got = got["value"] if isinstance(got, dict) and "value" in got else got
+        if not isinstance(got, (np.ndarray, int, float)):
+            messages.append(f"gradient check: {key} is not a number or an array")
+            continue
+        got = np.asarray(got, dtype=np.float64)
+        if got.size != numeric.size:
+            messages.append(f"gradient check: {key} has {got.size} entries, its parameter {numeric.size}")
+            continue
+        err = rel_error(got.reshape(numeric.shape), numeric)
+        if not err < GRADIENT_THRESHOLD:
+            messages.append(
+                f"gradient check: {key} disagrees with centred differences of your own forward pass "
+                f"and cost (relative error {err:.2e}, threshold {GRADIENT_THRESHOLD:.0e})")
+    return not messages, messages
+
+
+def _accuracy(pred, Y):
+    pred = np.asarray(pred, dtype=np.float64)
+    if pred.shape != Y.shape:
+        return None
+    return 100.0 * float(np.mean(pred == Y))
+
+
+def model(check, expected, received, inputs):
+    """A training function: the result (costs, parameters, predictions) and the accuracies it reaches."""
+    passed, messages = values(check, expected, received, inputs)
+    accuracy = check.options.get("accuracy")
+    if accuracy is not None:
+        for name, (exp_acc, got_acc) in accuracy(expected, received, inputs).items():
+            if got_acc is None and exp_acc is None:
+                continue
+            if got_acc is None or exp_acc is None:
+                messages.append(f"{name} accuracy could not be computed from the result")
+            elif abs(got_acc - exp_acc) > check.options.get("accuracy_gap", 0.0):
+                messages.append(f"{name} accuracy is {got_acc:.2f} %, the reference reaches {exp_acc:.2f} %")
+    return not messages, messages
+
+
+JUDGES = {"values": values, "gradient": gradient, "model": model}
+
+
+def agrees(check, reference, received, inputs):
+    """Whether ``received`` equals ``reference`` as far as this check can tell (for diagnosis)."""
+    if check.judge == "gradient":
+        return not compare(reference["analytic"], received["analytic"], check.tolerance, check.rules)
+    return JUDGES[check.judge](check, reference, received, inputs)[0]

@@ -1,0 +1,139 @@
+"""Probes: the half of a check that runs beside the student's code.
+
+A probe only calls the student's functions on given inputs and returns plain data; it
+compares nothing and scores nothing. It depends on NumPy and ``autograder.student.plain`` alone, so it
+can run in the student's kernel while the judging happens elsewhere.
+"""
+import copy
+import warnings
+
+import numpy as np
+
+from .plain import to_plain
+
+EPSILON = 1e-6  # step of the centred differences
+
+
+def from_plain(tree):
+    """Turn plain data back into call arguments: tuples become tuples, NumPy scalars NumPy."""
+    if isinstance(tree, dict):
+        if "__tuple__" in tree:
+            return tuple(from_plain(v) for v in tree["__tuple__"])
+        if "__numpy__" in tree:
+            return np.dtype(tree["__numpy__"]).type(tree["value"])
+        return {k: from_plain(v) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [from_plain(v) for v in tree]
+    if isinstance(tree, np.ndarray):
+        return tree.copy()
+    return tree
+
+
+class MissingFunction(Exception):
+    """A function the check needs is not defined in the student's namespace."""
+
+
+def _function(namespace, name):
+    func = namespace.get(name)
+    if func is None:
+        raise MissingFunction(f"{name} is not defined: was its cell deleted, renamed or not run?")
+    if not callable(func):
+        raise MissingFunction(f"{name} is not a function but a {type(func).__name__}")
+    return func
+
+
+def call(namespace, function, inputs, options):
+    """Call ``function(*args, **kwargs)``; with ``np_seed``, seed NumPy's global generator first."""
+    func = _function(namespace, function)
+    if "np_seed" in options:
+        np.random.seed(options["np_seed"])
+    return func(*inputs.get("args", []), **inputs.get("kwargs", {}))
+
+
+def _scalar_cost(cost):
+    return float(np.squeeze(np.asarray(cost, dtype=np.float64)))
+
+
+def _perturbed_costs(parameters, cost_of):
+    """For every entry of every parameter: the cost at +EPSILON and at -EPSILON (entry restored after).
+
+    Keyed by the gradient's name (``dW1`` for ``W1``), as the backward functions key theirs.
+    """
+    plus, minus = {}, {}
+    for key, value in parameters.items():
+        plus[f"d{key}"] = np.zeros(value.shape)
+        minus[f"d{key}"] = np.zeros(value.shape)
+        for idx in np.ndindex(value.shape):
+            original = value[idx]
+            value[idx] = original + EPSILON
+            plus[f"d{key}"][idx] = cost_of(parameters)
+            value[idx] = original - EPSILON
+            minus[f"d{key}"][idx] = cost_of(parameters)
+            value[idx] = original
+    return plus, minus
+
+
+def gradient_planar(namespace, function, inputs, options):
+    """Student's ``backward_propagation`` next to centred differences of their forward and cost."""
+    forward = _function(namespace, "forward_propagation")
+    cost = _function(namespace, "compute_cost")
+    backward = _function(namespace, function)
+    parameters, X, Y = inputs["parameters"], inputs["X"], inputs["Y"]
+    _, cache = forward(X, parameters)
+    analytic = backward(copy.deepcopy(parameters), cache, X, Y)
+    plus, minus = _perturbed_costs(parameters, lambda p: _scalar_cost(cost(forward(X, p)[0], Y)))
+    return {"analytic": analytic, "plus": plus, "minus": minus}
+
+
+def gradient_deep(namespace, function, inputs, options):
+    """Student's ``L_model_backward`` next to centred differences of their forward and cost."""
+    forward = _function(namespace, "L_model_forward")
+    cost = _function(namespace, "compute_cost")
+    backward = _function(namespace, function)
+    parameters, X, Y = inputs["parameters"], inputs["X"], inputs["Y"]
+    AL, caches = forward(X, parameters)
+    analytic = backward(AL, Y, caches)
+    plus, minus = _perturbed_costs(parameters, lambda p: _scalar_cost(cost(forward(X, p)[0], Y)))
+    return {"analytic": analytic, "plus": plus, "minus": minus}
+
+
+def gradient_propagate(namespace, function, inputs, options):
+    """Student's ``propagate`` gradients next to centred differences of its own cost."""
+    propagate = _function(namespace, function)
+    parameters = {"w": inputs["w"], "b": np.array(float(inputs["b"]))}
+    X, Y = inputs["X"], inputs["Y"]
+    grads, _ = propagate(parameters["w"].copy(), float(parameters["b"]), X, Y)
+    plus, minus = _perturbed_costs(
+        parameters, lambda p: _scalar_cost(propagate(p["w"], float(p["b"]), X, Y)[1]))
+    return {"analytic": {"dw": grads["dw"], "db": grads["db"]}, "plus": plus, "minus": minus}
+
+
+PROBES = {"call": call, "gradient_planar": gradient_planar, "gradient_deep": gradient_deep,
+          "gradient_propagate": gradient_propagate}
+
+
+def run_probe(namespace, probe, function, inputs, options):
+    """Run one probe; never raises. Returns ``{"status": ..., "value" | "error": ...}``.
+
+    ``status`` is "ok", "not implemented" (the stub's NotImplementedError), "missing" (the
+    function is not defined) or "error" (any other exception, reported by type and message).
+    """
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            value = PROBES[probe](namespace, function, from_plain(copy.deepcopy(inputs)), options)
+            return {"status": "ok", "value": to_plain(value)}
+    except NotImplementedError:
+        return {"status": "not implemented"}
+    except MissingFunction as exc:
+        return {"status": "missing", "error": str(exc)}
+    except (Exception, SystemExit) as exc:  # a student's exit() is an error, not our exit
+        return {"status": "error", "error": _describe_exception(exc)}
+
+
+def _describe_exception(exc):
+    text = str(exc)
+    if len(text) > 300:
+        text = text[:300] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
