@@ -4,8 +4,9 @@ nbgrader grades ``submitted/<student>/<assignment>/<assignment>.ipynb``. Before 
 submission is looked at: a notebook under another name is renamed, and one that cannot be
 graded as it is (not JSON, not a notebook, empty, another assignment's) is set aside as
 ``<name>.rejected`` and replaced by the assignment's student version with a note at the top,
-so it scores what an empty notebook scores and the student reads why. nbgrader itself puts
-back deleted test cells (``OverwriteCells.add_missing_cells``) and drops duplicated ids.
+so it scores what an empty notebook scores and the student reads why; of a cell that appears
+twice, the last copy is graded. nbgrader itself puts back deleted test cells
+(``OverwriteCells.add_missing_cells``).
 """
 import json
 import shutil
@@ -73,6 +74,28 @@ def _owner(nb, course_dir, assignment):
     return matches[0] if matches else "none"
 
 
+def _deduplicate(path):
+    """Keep nbgrader metadata on the last copy of each duplicated cell only; returns the duplicated ids.
+
+    (nbgrader's own DeduplicateIds leaves an empty ``nbgrader`` entry behind, on which its
+    OverwriteCells then fails, so the duplicates are settled here.)
+    """
+    nb = nbformat.read(path, as_version=4)
+    seen, duplicated = set(), []
+    for cell in reversed(nb.cells):
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id is None:
+            continue
+        if grade_id in seen:
+            del cell.metadata["nbgrader"]
+            duplicated.append(grade_id)
+        seen.add(grade_id)
+    if duplicated:
+        shutil.copyfile(path, path.with_name(path.name + ".orig"))
+        nbformat.write(nb, path)
+    return sorted(set(duplicated))
+
+
 def _replace_with_empty(path, release_notebook, reason):
     kept = path.with_name(path.name + ".rejected")
     shutil.move(path, kept)
@@ -117,4 +140,9 @@ def prepare(course_dir, assignment):
         if reason is not None:
             _replace_with_empty(expected, release_notebook, reason)
             findings.append(Finding(student, assignment, reason, "set aside; graded as an empty notebook"))
+            continue
+        duplicated = _deduplicate(expected)
+        if duplicated:
+            findings.append(Finding(student, assignment, f"cells appear more than once: {', '.join(duplicated)}",
+                                    "the last copy of each is graded; the original is kept as .orig"))
     return findings
