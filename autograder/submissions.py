@@ -61,17 +61,24 @@ def _reason_unreadable(path):
 
 
 def _owner(nb, course_dir, assignment):
-    """The assignment whose graded cells this notebook carries, when it is not ``assignment``."""
+    """The assignment whose graded cells this notebook carries, when it is not ``assignment``.
+
+    Notebooks share some ids (``imports``, ``sigmoid``), so the owner is the assignment whose
+    cells the notebook covers best; "none" when it has no graded cell of any assignment.
+    """
     ids = _grade_ids(nb)
-    source_ids = {}
+    coverage = {}
     for folder in sorted((course_dir / "source").iterdir()):
         notebook = folder / f"{folder.name}.ipynb"
         if notebook.is_file():
-            source_ids[folder.name] = _grade_ids(nbformat.read(notebook, as_version=4))
-    if ids & source_ids.get(assignment, set()):
+            expected = _grade_ids(nbformat.read(notebook, as_version=4))
+            coverage[folder.name] = len(ids & expected) / max(len(expected), 1)
+    best = max(coverage.values(), default=0.0)
+    if best == 0.0:
+        return "none"
+    if coverage.get(assignment, 0.0) == best:
         return None
-    matches = [a for a, expected in source_ids.items() if ids & expected]
-    return matches[0] if matches else "none"
+    return max(coverage, key=coverage.get)
 
 
 def _deduplicate(path):

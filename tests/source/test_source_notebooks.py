@@ -66,9 +66,12 @@ def test_logistic_regression_prints_the_published_figures(classic_dir, monkeypat
 def test_deep_nn_application_prints_the_published_figures(classic_dir, monkeypatch):
     out = _stdout(execute("deep_nn_application", monkeypatch, NNDL_IMAGE_SET="catvnoncat",
                           NNDL_DATA_DIR=str(classic_dir)))
-    costs = [dict(re.findall(r"Cost after iteration (\d+): ([\d.e-]+)", block))
-             for block in out.split("two_layer_model:")[:1] + out.split("two_layer_model:")[1:2]]
-    two, deep = costs
+    before_two, after_two = out.split("two_layer_model: train accuracy", 1)
+    before_deep = after_two.split("L_layer_model: train accuracy", 1)[0]
+    # the training run is the last series of costs before each accuracy line (examples come earlier)
+    two, deep = (dict(re.findall(r"Cost after iteration (\d+): ([\d.e-]+)",
+                                 "Cost after iteration 0:" + block.split("Cost after iteration 0:")[-1]))
+                 for block in (before_two, before_deep))
     assert float(two["0"]) == pytest.approx(0.693049735659989, rel=1e-12)
     assert float(two["100"]) == pytest.approx(0.6464320953428849, rel=1e-12)
     assert float(two["2400"]) == pytest.approx(0.0485547856287702, rel=1e-10)
