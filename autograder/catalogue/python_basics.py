@@ -33,8 +33,10 @@ def matrix(rng):
 
 
 def two_vectors(rng):
+    """``yhat`` in (0, 1) and labels ``y`` holding both 0 and 1, so y - yhat has both signs."""
     m = int(rng.integers(4, 9))
-    return {"args": [rng.uniform(0, 1, size=m), rng.integers(0, 2, size=m).astype(np.float64)]}
+    y = rng.permutation(np.r_[0.0, 1.0, rng.integers(0, 2, size=m - 2).astype(np.float64)])
+    return {"args": [rng.uniform(0.01, 0.99, size=m), y]}
 
 
 def _checks(function, inputs, message, points=(1, 1), **kw):

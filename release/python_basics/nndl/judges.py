@@ -31,6 +31,8 @@ def gradient(check, expected, received, inputs):
     messages = []
     if not isinstance(analytic, dict):
         return False, [f"{check.function} should return a dict of gradients"]
+    if all(np.all(received["plus"][k] == received["minus"][k]) for k in received["plus"]):
+        return False, ["gradient check: your cost does not change at all when the parameters change"]
     for key in received["plus"]:
         if key not in analytic:
             messages.append(f'gradient check: {key} is missing from the result of {check.function}')
