@@ -6,6 +6,8 @@ EXAMPLES = """examples:
   nndl quickstart                   build the release, grade sample submissions, print the scores
   nndl generate                     regenerate source/*/nndl/ and release/ after editing the course
   nndl generate logistic_regression
+  nndl grade python_basics --course-dir ~/course   grade every submission in parallel into the gradebook
+  nndl grade python_basics --scheduler tcp://scheduler:8786 --json   the same on a Dask cluster
   nndl mutants                      every catalogued mistake against the checks, with the kill rate
   nndl mutants -a planar_classification
   nndl figures                      the reference's accuracies on the default digits set
@@ -82,6 +84,41 @@ def _cmd_generate(args):
     return EXIT_OK
 
 
+def _cmd_grade(args):
+    import json
+    import signal
+
+    from autograder.batch import BatchError, grade_assignment
+    from autograder.gradebook import GradebookError
+    from autograder.namespace import ASSIGNMENTS
+
+    if args.assignment not in ASSIGNMENTS:
+        print(f"error: unknown assignment {args.assignment}; known: {', '.join(ASSIGNMENTS)}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.workers is not None and args.workers < 0:
+        print("error: --workers must be 0 or more", file=sys.stderr)
+        return EXIT_USAGE
+
+    def stop(signum, frame):  # kill (SIGTERM) stops like Ctrl-C: the workers shut their kernels down
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        report = grade_assignment(args.course_dir, args.assignment, workers=args.workers, scheduler=args.scheduler,
+                                  seed=args.seed, force=args.force, progress=not (args.quiet or args.json))
+    except KeyboardInterrupt:
+        print("\ninterrupted: what was graded is in the gradebook; run the same command again to grade "
+              "the rest", file=sys.stderr)
+        return 130
+    except (BatchError, GradebookError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print(json.dumps(report.to_dict(), indent=1) if args.json else report.format())
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
 def _cmd_quickstart(args):
     from autograder import quickstart
 
@@ -116,6 +153,30 @@ def build_parser():
     p.add_argument("--course-dir", help="the course folder (default: the one this package was installed from)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(run=_cmd_generate)
+
+    p = sub.add_parser("grade", help="grade every submission of an assignment in parallel into nbgrader's gradebook",
+                       description="Grade submitted/*/ASSIGNMENT/ with the sandboxed grader, in local worker "
+                                   "processes or on a Dask cluster, and record the scores in nbgrader's "
+                                   "gradebook and autograded/ as 'nbgrader autograde' does (then 'nbgrader "
+                                   "generate_feedback' and 'nbgrader export' work as usual). The seed of the "
+                                   "hidden checks is recorded in .nndl/runs/ASSIGNMENT.json; a run that is "
+                                   "stopped resumes where it was, and submissions already graded with the "
+                                   "same seed and notebook are skipped. Exit code 0 when every submission "
+                                   "was graded, 1 when some could not be (they score 0 until graded), 2 for "
+                                   "usage errors.")
+    p.add_argument("assignment", help="the assignment to grade")
+    p.add_argument("--course-dir", default=".", help="the nbgrader course folder (default: the current folder)")
+    p.add_argument("--workers", type=int, help="local worker processes (default: one per CPU; 0 grades in this "
+                                               "process); with --scheduler, the submissions in flight at once")
+    p.add_argument("--scheduler", help="a Dask scheduler address (tcp://host:port); its workers must see the "
+                                       "course folder at the same path")
+    p.add_argument("--seed", type=int, help="the seed of the hidden checks (default: the one recorded for the "
+                                            "assignment, or a new secret one)")
+    p.add_argument("--force", action="store_true", help="grade every submission again (with a new secret seed "
+                                                        "unless --seed is given)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON (no progress bar)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(run=_cmd_grade)
 
     p = sub.add_parser("mutants", help="run every known mistake against the checks and print the kill rate",
                        description="Each catalogued mistake is a mutant of the reference solution. A mutant is "

@@ -1,0 +1,710 @@
+"""Grade every submission of an assignment in parallel, into nbgrader's gradebook, resumably.
+
+``grade_assignment`` is the coordinator: it prepares the submissions (``submissions.prepare``),
+hands each one to a worker (local processes, or a Dask cluster), and is the only one to write
+the gradebook and ``autograded/`` (``autograder.gradebook``). Workers only compute: they run
+``runner.grade_submission`` and return its result as plain JSON text (``plain.encode``).
+
+The run's seed decides every hidden input. Without ``seed`` the assignment's recorded seed is
+used again (an interrupted run resumes; a finished one grades only new or changed
+submissions, with the same hidden inputs), and a fresh secret seed is drawn when none is
+recorded or when ``force`` starts over. Everything a run needs to resume lives under
+``<course_dir>/.nndl/`` (never visible to student code):
+
+- ``runs/<assignment>.json``: the seed, when the run started and finished, and past runs, so a
+  run can be replayed (``nndl grade --seed N``);
+- ``state/<assignment>.json``: the students graded under that seed, with the sha256 of the
+  notebook that was graded, written after each gradebook commit.
+
+A submission is skipped when the state says it was graded with this seed from a notebook with
+the same sha256 and the gradebook has its scores, so after Ctrl-C or ``kill -9`` the next run
+grades only what is left. A submission that cannot be graded (its worker crashed, its result
+could not be read) gets 0 points and a note in its notebook, the batch goes on, and the next run
+tries it again.
+
+This module imports no NumPy at load time: worker processes pin BLAS to one thread before any
+of it loads.
+"""
+import datetime
+import fcntl
+import hashlib
+import json
+import math
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+
+BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+STATE_DIR = ".nndl"
+HIDDEN_FROM_KERNEL = (STATE_DIR, "gradebook.db", "source", "autograded", "feedback", "submitted")
+POLL = 0.2  # seconds between looks at the workers
+
+
+class BatchError(RuntimeError):
+    """The batch cannot start: no such assignment in the course, another run in progress, ..."""
+
+
+# --------------------------------------------------------------------------- the report
+
+@dataclass
+class BatchReport:
+    assignment: str
+    seed: int
+    graded: list = field(default_factory=list)  # students graded by this run
+    skipped: list = field(default_factory=list)  # already graded with this seed and notebook
+    failed: list = field(default_factory=list)  # could not be graded: 0 points, see messages
+    findings: list = field(default_factory=list)  # submissions.Finding of prepare, as dicts
+    scores: dict = field(default_factory=dict)  # student -> [score, max_score] from the gradebook
+    messages: dict = field(default_factory=dict)  # student -> [sentences]
+    wall_time: float = 0.0
+    workers: int = 0
+    scheduler: str = None
+    seed_source: str = ""  # "given", "recorded" or "new"
+
+    @property
+    def ok(self):
+        return not self.failed
+
+    @property
+    def total(self):
+        return len(self.graded) + len(self.skipped) + len(self.failed)
+
+    def to_dict(self):
+        data = asdict(self)
+        data["ok"] = self.ok
+        return data
+
+    def format(self):
+        """The report as a readable table."""
+        where = f"Dask scheduler {self.scheduler}" if self.scheduler else (
+            "this process" if self.workers == 0 else f"{self.workers} local worker{'s' * (self.workers != 1)}")
+        lines = [f"{self.assignment}: {self.total} submission{'s' * (self.total != 1)}: {len(self.graded)} graded, "
+                 f"{len(self.skipped)} already graded, {len(self.failed)} failed "
+                 f"({self.wall_time:.1f} s on {where}; seed {self.seed}, {self.seed_source})"]
+        rows = [("student", "score", "status")]
+        status = {**{s: "graded" for s in self.graded}, **{s: "skipped" for s in self.skipped},
+                  **{s: "FAILED" for s in self.failed}}
+        for student in sorted(status):
+            score = self.scores.get(student)
+            rows.append((student, f"{score[0]:g}/{score[1]:g}" if score else "-", status[student]))
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        table = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        table.insert(1, "  ".join("-" * w for w in widths))
+        lines += ["", *table]
+        by_message = {}  # a note many students share is shown once
+        for student in sorted(self.messages):
+            for message in dict.fromkeys(self.messages[student]):
+                by_message.setdefault(message, []).append(student)
+        notes = []
+        for message, students in by_message.items():
+            if len(students) == 1:
+                notes.append(f"  {students[0]}: {message}")
+            else:
+                who = (f"all {len(students)}" if len(students) == self.total else ", ".join(students)
+                       if len(students) <= 5 else f"{len(students)} students")
+                notes.append(f"  ({who}) {message}")
+        if notes:
+            lines += ["", "notes:", *sorted(notes)]
+        if self.findings:
+            lines += ["", "submissions repaired before grading:"]
+            lines += [f"  {f['student']}: {f['problem']}: {f['action']}" for f in self.findings]
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- files under .nndl/
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _read_json(path):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _private_dir(course_dir):
+    """``<course_dir>/.nndl``, readable by its owner only (it holds the seeds)."""
+    folder = Path(course_dir) / STATE_DIR
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def _write_json(path, data):
+    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename), readable by its owner only."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=1, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def run_path(course_dir, assignment):
+    return Path(course_dir) / STATE_DIR / "runs" / f"{assignment}.json"
+
+
+def state_path(course_dir, assignment):
+    return Path(course_dir) / STATE_DIR / "state" / f"{assignment}.json"
+
+
+def recorded_run(course_dir, assignment):
+    """The run record of ``assignment`` (seed, started, finished, history), or None."""
+    return _read_json(run_path(course_dir, assignment))
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _Lock:
+    """One coordinator per assignment: an flock on ``.nndl/locks/<assignment>.lock`` (gone with the process)."""
+
+    def __init__(self, course_dir, assignment):
+        self.path = Path(course_dir) / STATE_DIR / "locks" / f"{assignment}.lock"
+        self.fh = None
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = open(self.path, "a+")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.fh.close()
+            raise BatchError(f"another grading run of {self.path.stem} is in progress in this course "
+                             f"(it holds {self.path})") from None
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+
+
+# --------------------------------------------------------------------------- workers
+
+_NUMPY_BEFORE_INIT = None  # in a worker: whether NumPy was loaded before the initializer ran (it must not be)
+_PARENT = None
+
+
+def _init_worker(parent_pid):
+    """Initializer of each local worker process: one BLAS thread, Ctrl-C only while grading, exit with the parent."""
+    global _NUMPY_BEFORE_INIT, _PARENT
+    _NUMPY_BEFORE_INIT = "numpy" in sys.modules
+    for var in BLAS_VARIABLES:
+        os.environ[var] = "1"
+    _PARENT = parent_pid
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # idle workers ignore the terminal's Ctrl-C
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _watch_parent(parent_pid):
+    """When the coordinator is gone (kill -9), interrupt the job so the kernel is shut down, then leave."""
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+    finally:
+        time.sleep(10.0)
+        os._exit(1)
+
+
+def _interrupt_once(signum, frame):
+    """Ctrl-C stops the job once; a second one must not cut short the kernel's shutdown."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def _as_plain(result):
+    if is_dataclass(result):
+        return {f.name: getattr(result, f.name) for f in fields(result)}
+    if isinstance(result, dict):
+        return dict(result)
+    raise TypeError(f"a grade function returned {type(result).__name__}, not a SubmissionResult")
+
+
+def grade_job(job):
+    """Grade one submission in a worker; returns the result as plain JSON text (``plain.encode``)."""
+    for var in BLAS_VARIABLES:  # also on Dask workers, and for the kernels started from here
+        os.environ[var] = "1"
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, _interrupt_once)
+    try:
+        grade = job.get("grade")
+        if grade is None:
+            from autograder.runner import grade_submission as grade
+        kwargs = {"policy": job.get("policy"), "hidden_paths": tuple(job.get("hidden_paths", ()))}
+        if job.get("timeouts") is not None:
+            kwargs["timeouts"] = job["timeouts"]
+        result = grade(job["notebook_path"], job["assignment"], job["student"], job["seed"], job["support_dir"],
+                       **kwargs)
+        from autograder.student.plain import encode
+        return encode(_as_plain(result))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _check_result(data, job):
+    """The decoded result of ``job`` if it is well formed; raises ValueError saying what is wrong."""
+    if not isinstance(data, dict):
+        raise ValueError("the result is not a JSON object")
+    for key in ("assignment", "student", "scores", "notebook"):
+        if key not in data:
+            raise ValueError(f"the result has no {key!r}")
+    if data["assignment"] != job["assignment"] or data["student"] != job["student"]:
+        raise ValueError(f"the result is for {data['student']}/{data['assignment']}, "
+                         f"not {job['student']}/{job['assignment']}")
+    if not isinstance(data["scores"], dict):
+        raise ValueError("the result's scores are not a mapping")
+    for function, points in data["scores"].items():
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or not math.isfinite(points) \
+                or points < 0:
+            raise ValueError(f"the result's score of {function} is not a number of points: {points!r}")
+    if not isinstance(data["notebook"], dict) or not isinstance(data["notebook"].get("cells"), list):
+        raise ValueError("the result has no notebook")
+    messages = data.get("messages") or []
+    if not isinstance(messages, list):
+        raise ValueError("the result's messages are not a list")
+    data["messages"] = [str(m) for m in messages]
+    return data
+
+
+class _Inline:
+    """Grading in this process, one submission at a time (workers=0: for debugging and tests)."""
+    name = "inline"
+
+    def __init__(self):
+        self.limit = 1
+
+    def submit(self, job):
+        from concurrent.futures import Future
+        future = Future()
+        try:
+            future.set_result(grade_job(job))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+    def wait(self, futures, timeout):
+        return [f for f in futures if f.done()]
+
+    def broken(self, exc):
+        return False
+
+    def restart(self):
+        pass
+
+    def close(self, interrupted=False, futures=()):
+        pass
+
+
+class _Local:
+    """A pool of ``workers`` spawned processes, each with one BLAS thread."""
+    name = "local"
+
+    def __init__(self, workers):
+        self.workers = workers
+        self.limit = workers
+        self.pool = None
+        self.restart()
+
+    def restart(self):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        if self.pool is not None:
+            self._stop(self.pool)
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_init_worker, initargs=(os.getpid(),))
+
+    def submit(self, job):
+        return self.pool.submit(grade_job, job)
+
+    def wait(self, futures, timeout):
+        from concurrent.futures import FIRST_COMPLETED, wait
+        done, _ = wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
+        return list(done)
+
+    def broken(self, exc):
+        from concurrent.futures.process import BrokenProcessPool
+        return isinstance(exc, BrokenProcessPool)
+
+    @staticmethod
+    def _stop(pool, interrupt=False):
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        if interrupt:  # a busy worker shuts its kernel down on SIGINT
+            for process in processes:
+                if process.is_alive():
+                    try:
+                        os.kill(process.pid, signal.SIGINT)
+                    except OSError:
+                        pass
+        pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + (10.0 if interrupt else 30.0)
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.terminate()
+                process.join(5.0)
+
+    def close(self, interrupted=False, futures=()):
+        if self.pool is not None:
+            self._stop(self.pool, interrupt=interrupted)
+            self.pool = None
+
+
+class _Dask:
+    """The same jobs through ``dask.distributed`` (``client.submit``); workers must see the course folder."""
+    name = "dask"
+
+    def __init__(self, scheduler, workers):
+        from distributed import Client
+        if isinstance(scheduler, Client):
+            self.client, self.owned = scheduler, False
+        else:
+            self.client, self.owned = Client(scheduler), True
+        self.address = self.client.scheduler.address if hasattr(self.client, "scheduler") else str(scheduler)
+        threads = sum(self.client.nthreads().values()) or 1
+        self.limit = workers if workers else threads
+        self.workers = threads
+        self.token = secrets.token_hex(4)
+
+    def submit(self, job):
+        key = f"nndl-grade-{job['assignment']}-{job['student']}-{self.token}-{secrets.token_hex(4)}"
+        return self.client.submit(grade_job, job, key=key, pure=False, retries=0)
+
+    def wait(self, futures, timeout):
+        end = time.monotonic() + timeout
+        while True:
+            done = [f for f in futures if f.done()]
+            if done or time.monotonic() >= end:
+                return done
+            time.sleep(0.05)
+
+    def broken(self, exc):
+        return False  # Dask retries a task whose worker died, then raises KilledWorker: a failure
+
+    def restart(self):
+        pass
+
+    def close(self, interrupted=False, futures=()):
+        if futures:  # a task already running finishes on its worker; its result is dropped
+            try:
+                self.client.cancel(list(futures))
+            except Exception:
+                pass
+        if self.owned:
+            self.client.close()
+
+
+# --------------------------------------------------------------------------- progress
+
+class Progress:
+    """done/total, rate, ETA and the last student on stderr: one line rewritten on a terminal, else a line each."""
+
+    def __init__(self, total, stream=None, enabled=True):
+        self.total, self.done, self.stream = total, 0, stream or sys.stderr
+        self.enabled = enabled and total > 0
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.start = time.monotonic()
+        self.last = ""
+        self.width = 0
+
+    def line(self):
+        elapsed = time.monotonic() - self.start
+        rate = self.done / elapsed * 60 if elapsed > 0 and self.done else 0.0
+        eta = (self.total - self.done) / (rate / 60) if rate else None
+        filled = int(20 * self.done / self.total) if self.total else 20
+        bar = "#" * filled + "." * (20 - filled)
+        eta_text = _duration(eta) if eta is not None else "?"
+        return (f"[{bar}] {self.done}/{self.total}  {rate:.1f}/min  ETA {eta_text}"
+                + (f"  last: {self.last}" if self.last else ""))
+
+    def advance(self, student, note=""):
+        self.done += 1
+        self.last = student + (f" ({note})" if note else "")
+        self.show()
+
+    def show(self):
+        if not self.enabled:
+            return
+        text = self.line()
+        if self.tty:
+            self.stream.write("\r" + text.ljust(self.width))
+            self.width = len(text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self):
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _duration(seconds):
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+# --------------------------------------------------------------------------- the coordinator
+
+def _choose_seed(seed, record, force):
+    if seed is not None:
+        return int(seed), "given"
+    if record and not force and isinstance(record.get("seed"), int):
+        return record["seed"], "recorded"
+    return secrets.randbits(31), "new"
+
+
+def _students(course_dir, assignment, wanted):
+    submitted = Path(course_dir) / "submitted"
+    found = sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir()) if submitted.is_dir() else []
+    if wanted is None:
+        return found
+    wanted = list(dict.fromkeys(wanted))
+    unknown = [s for s in wanted if s not in found]
+    if unknown:
+        raise BatchError(f"no submission of {assignment} by {', '.join(unknown)} in {submitted}")
+    return wanted
+
+
+def grade_assignment(course_dir, assignment, workers=None, scheduler=None, seed=None, timeouts=None, policy=None,
+                     progress=True, students=None, grade=None, force=False):
+    """Grade every submission of ``assignment`` in ``course_dir``; returns a ``BatchReport``.
+
+    ``workers``: local worker processes (default ``os.cpu_count()``; 0 grades in this process);
+    with ``scheduler`` (``"tcp://host:port"`` or a ``distributed.Client``) the jobs go to that Dask
+    cluster and ``workers`` caps the submissions in flight (default: the cluster's threads).
+    ``grade`` replaces ``runner.grade_submission`` (a module-level function, for the workers to
+    import). ``force`` re-grades everything (with a fresh seed unless ``seed`` is given).
+    Ctrl-C stops the run (``KeyboardInterrupt``); what was graded stays, and the next run resumes.
+    """
+    from autograder import submissions
+    from autograder.gradebook import Writer
+
+    began = time.monotonic()
+    course_dir = Path(course_dir).resolve()
+    if workers is not None and workers < 0:
+        raise ValueError("workers must be 0 or more")
+    support_dir = course_dir / "release" / assignment / "nndl"
+    if not (course_dir / "release" / assignment / f"{assignment}.ipynb").is_file():
+        raise BatchError(f"{course_dir / 'release' / assignment} has no {assignment}.ipynb: "
+                         f"generate the assignment first (nndl generate {assignment})")
+    writer = Writer(course_dir)
+    with writer.gradebook() as gb:
+        if assignment not in {a.name for a in gb.assignments}:
+            raise BatchError(f"the gradebook of {course_dir} has no assignment {assignment}: run "
+                             f"'nbgrader generate_assignment {assignment}' in the course folder first")
+
+    _private_dir(course_dir)
+    with _Lock(course_dir, assignment):
+        findings = submissions.prepare(course_dir, assignment)
+        names = _students(course_dir, assignment, students)
+        record = recorded_run(course_dir, assignment)
+        seed, seed_source = _choose_seed(seed, record, force)
+        history = list((record or {}).get("history", []))
+        if record:
+            history.append({k: record.get(k) for k in ("seed", "started", "finished", "status", "graded",
+                                                       "failed", "skipped")})
+        run = {"assignment": assignment, "seed": seed, "started": _now(), "finished": None, "status": "running",
+               "history": history[-50:]}
+        _write_json(run_path(course_dir, assignment), run)
+
+        state = _read_json(state_path(course_dir, assignment)) or {}
+        if force or state.get("seed") != seed:
+            state = {"assignment": assignment, "seed": seed, "graded": {}}
+        state.setdefault("graded", {})
+
+        report = BatchReport(assignment=assignment, seed=seed, seed_source=seed_source,
+                             findings=[asdict(f) for f in findings])
+        in_gradebook = writer.graded(assignment)
+        todo = []
+        for student in names:
+            digest = sha256(writer.submitted_dir(assignment, student) / f"{assignment}.ipynb")
+            done = state["graded"].get(student)
+            if done and done.get("sha256") == digest and student in in_gradebook:
+                report.skipped.append(student)
+            else:
+                state["graded"].pop(student, None)
+                todo.append((student, digest))
+        _write_json(state_path(course_dir, assignment), state)
+
+        hidden = tuple(str(course_dir / name) for name in HIDDEN_FROM_KERNEL)
+        coordinator = _Coordinator(course_dir, assignment, seed, writer, state, report,
+                                   dict(grade=grade, policy=policy, timeouts=timeouts, support_dir=str(support_dir),
+                                        hidden_paths=hidden),
+                                   Progress(len(todo), enabled=progress))
+        interrupted = True
+        try:
+            if todo:
+                if scheduler is not None:
+                    backend = _Dask(scheduler, workers)
+                elif workers == 0:
+                    backend = _Inline()
+                else:
+                    backend = _Local(min(workers or os.cpu_count() or 1, len(todo)))
+                report.workers = backend.workers if backend.name != "inline" else 0
+                report.scheduler = getattr(backend, "address", None)
+                coordinator.run(backend, todo)
+            interrupted = False
+        finally:
+            coordinator.progress.close()
+            run.update(finished=_now(), status="interrupted" if interrupted else "finished",
+                       graded=len(report.graded), failed=len(report.failed), skipped=len(report.skipped))
+            _write_json(run_path(course_dir, assignment), run)
+            staged = course_dir / STATE_DIR / "staged" / assignment
+            for leftover in staged.glob("*") if staged.is_dir() else []:
+                leftover.unlink(missing_ok=True)
+
+    table = _scores(course_dir, assignment)
+    report.scores = {s: list(table[s]) for s in names if s in table}
+    report.wall_time = time.monotonic() - began
+    return report
+
+
+def _scores(course_dir, assignment):
+    from autograder.gradebook import scores
+    return scores(course_dir, assignment)
+
+
+class _Coordinator:
+    """Hands out jobs, collects results, and writes each one (the only writer)."""
+
+    def __init__(self, course_dir, assignment, seed, writer, state, report, common, progress):
+        self.course_dir, self.assignment, self.seed = course_dir, assignment, seed
+        self.writer, self.state, self.report, self.common, self.progress = writer, state, report, common, progress
+        self.staged = course_dir / STATE_DIR / "staged" / assignment
+
+    def _job(self, student):
+        """Stage the submission as nbgrader sanitizes it; returns the job for a worker."""
+        path = self.staged / f"{student}.ipynb"
+        notes = self.writer.sanitize(self.assignment, student, path)
+        job = dict(self.common, notebook_path=str(path), assignment=self.assignment, student=student, seed=self.seed)
+        return job, notes
+
+    def run(self, backend, todo):
+        queue = deque(todo)  # (student, sha256)
+        suspects = deque()  # in flight when a worker process died: graded again, alone
+        inflight = {}  # future -> (student, sha256, job, solo)
+        try:
+            while queue or suspects or inflight:
+                self._submit(backend, queue, suspects, inflight)
+                if not inflight:
+                    continue
+                done = backend.wait(list(inflight), POLL)
+                broken = False
+                for future in done:
+                    student, digest, job, solo = inflight.pop(future)
+                    exc = future.exception()
+                    if exc is not None and backend.broken(exc):
+                        broken = True
+                        if solo:
+                            self._failed(student, "its worker process died while grading it, twice "
+                                                  f"({type(exc).__name__})")
+                        else:
+                            suspects.append((student, digest))
+                        continue
+                    self._collect(student, digest, job, future, exc)
+                if broken:
+                    for future, (student, digest, job, solo) in list(inflight.items()):
+                        suspects.append((student, digest))  # every job of the dead pool is lost
+                    inflight.clear()
+                    backend.restart()
+        except BaseException:
+            backend.close(interrupted=True, futures=list(inflight))
+            raise
+        backend.close()
+
+    def _submit(self, backend, queue, suspects, inflight):
+        if any(solo for (_, _, _, solo) in inflight.values()):
+            return
+        if suspects:
+            if inflight:
+                return
+            student, digest = suspects.popleft()
+            self._start(backend, student, digest, inflight, solo=True)
+            return
+        while queue and len(inflight) < backend.limit:
+            student, digest = queue.popleft()
+            self._start(backend, student, digest, inflight, solo=False)
+
+    def _start(self, backend, student, digest, inflight, solo):
+        try:
+            job, notes = self._job(student)
+        except Exception as exc:
+            self._failed(student, f"it could not be prepared for grading ({_describe(exc)})")
+            return
+        if notes:
+            self.report.messages.setdefault(student, []).extend(f"nbgrader: {n}" for n in notes)
+        try:
+            future = backend.submit(job)
+        except Exception as exc:
+            if backend.broken(exc):
+                backend.restart()
+                future = backend.submit(job)
+            else:
+                raise
+        inflight[future] = (student, digest, job, solo)
+
+    def _collect(self, student, digest, job, future, exc):
+        if exc is not None:
+            self._failed(student, f"grading it failed ({_describe(exc)})")
+            return
+        try:
+            from autograder.student.plain import decode
+            data = _check_result(decode(future.result()), job)
+        except Exception as exc:
+            self._failed(student, f"its result could not be read ({_describe(exc)})")
+            return
+        try:
+            recorded = self.writer.record(data)
+        except Exception as exc:
+            self._failed(student, f"its result could not be written to the gradebook ({_describe(exc)})")
+            return
+        self.state["graded"][student] = {"sha256": digest, "score": recorded.score, "max_score": recorded.max_score,
+                                         "graded": _now(), "duration": data.get("duration")}
+        _write_json(state_path(self.course_dir, self.assignment), self.state)  # after the gradebook commit
+        self.report.graded.append(student)
+        if data["messages"]:
+            self.report.messages.setdefault(student, []).extend(data["messages"])
+        self._unstage(student)
+        self.progress.advance(student, f"{recorded.score:g}/{recorded.max_score:g}")
+
+    def _failed(self, student, reason):
+        message = f"not graded: {reason}; it scores 0 until a run grades it"
+        try:
+            self.writer.record_failure(self.assignment, student, message)
+        except Exception as exc:
+            message += f" (and the 0 could not be written to the gradebook: {_describe(exc)})"
+        self.report.failed.append(student)
+        self.report.messages.setdefault(student, []).append(message)
+        self._unstage(student)
+        self.progress.advance(student, "failed")
+
+    def _unstage(self, student):
+        (self.staged / f"{student}.ipynb").unlink(missing_ok=True)
+
+
+def _describe(exc):
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = text[:300] + "..." if len(text) > 300 else text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

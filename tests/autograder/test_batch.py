@@ -1,0 +1,526 @@
+"""Grading a whole assignment: parallel workers, one writer, resumable runs, failures that stay local.
+
+Most tests inject a fake grade function (written to a module in a temporary folder, so spawned
+workers can import it); the slow ones grade the sample submissions with the real runner, in local
+worker processes and on a local Dask cluster.
+"""
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import nbformat
+import pytest
+
+from autograder import batch, cli, gradebook, grading, samples
+from autograder.batch import BatchError, BatchReport, Progress, grade_assignment
+
+BASICS = "python_basics"
+POINTS = 16.0  # python_basics: 8 functions of 2 points
+
+FAKE = textwrap.dedent('''
+    """A stand-in for runner.grade_submission: full points for a function whose solution is written."""
+    import json
+    import os
+    import sys
+    import time
+
+    import nbformat
+
+    def _config():
+        with open(os.environ["NNDL_FAKE_CONFIG"]) as fh:
+            return json.load(fh)
+
+    def _log(config, line):
+        with open(config["log"], "a") as fh:
+            fh.write(line + "\\n")
+
+    def grade(notebook_path, assignment, student, seed, support_dir, policy=None, timeouts=None, hidden_paths=()):
+        config = _config()
+        behaviour = config.get("behaviour", {}).get(student, "ok")
+        if config.get("interrupt_after") is not None:
+            with open(config["log"]) as fh:
+                if len(fh.read().split()) >= config["interrupt_after"]:
+                    raise KeyboardInterrupt
+        time.sleep(config.get("sleep", 0))
+        if behaviour == "raise":
+            raise RuntimeError("the grader broke on this one")
+        if behaviour == "crash":
+            os._exit(3)
+        nb = nbformat.read(notebook_path, as_version=4)
+        written = {c.metadata["nbgrader"]["grade_id"]: "NotImplementedError" not in c.source
+                   for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+        scores, max_scores = {}, {}
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("grade") and meta["grade_id"].endswith("_tests"):
+                function = meta["grade_id"][:-6]
+                max_scores[function] = float(meta["points"])
+                scores[function] = max_scores[function] if written.get(function) else 0.0
+                cell.outputs = [
+                    nbformat.v4.new_output("stream", name="stdout", text=f"{function}: fake report\\n"),
+                    nbformat.v4.new_output("execute_result", data={"text/plain": repr(scores[function])},
+                                           execution_count=1)]
+        if behaviour == "bad-score":
+            scores[next(iter(scores))] = float("nan")
+        if behaviour == "wrong-student":
+            student = "someone-else"
+        messages = [f"seed {seed}"]
+        if behaviour == "env":
+            import autograder.batch as b
+            import threadpoolctl
+            messages = [json.dumps({"env": {v: os.environ.get(v) for v in b.BLAS_VARIABLES},
+                                    "numpy_before_init": b._NUMPY_BEFORE_INIT, "pid": os.getpid(),
+                                    "blas_threads": [i["num_threads"] for i in threadpoolctl.threadpool_info()
+                                                     if i.get("user_api") == "blas"]})]
+        _log(config, student)
+        return {"assignment": assignment, "student": student, "seed": seed, "verdicts": [], "scores": scores,
+                "max_scores": max_scores, "notebook": json.loads(nbformat.writes(nb)), "messages": messages,
+                "duration": 0.0}
+''')
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """A course with python_basics registered in the gradebook and the four sample submissions."""
+    course = grading.make_workspace(tmp_path_factory.mktemp("template"))
+    grading.register(course, BASICS)
+    samples.write_submissions(course, [BASICS])
+    return course
+
+
+@pytest.fixture
+def course(template, tmp_path):
+    return shutil.copytree(template, tmp_path / "course")
+
+
+@pytest.fixture
+def fake(tmp_path, monkeypatch):
+    """The fake grade function, its configuration (``fake.configure``) and its log of graded students."""
+    folder = tmp_path / "fakemod"
+    folder.mkdir()
+    (folder / "nndl_fake_grader.py").write_text(FAKE)
+    monkeypatch.syspath_prepend(str(folder))
+    config_path, log = tmp_path / "fake.json", tmp_path / "fake.log"
+    log.write_text("")
+    monkeypatch.setenv("NNDL_FAKE_CONFIG", str(config_path))
+    import importlib
+    module = importlib.import_module("nndl_fake_grader")
+
+    def configure(**config):
+        config.setdefault("log", str(log))
+        config_path.write_text(json.dumps(config))
+
+    def graded():
+        return log.read_text().split()
+
+    module.configure, module.graded = configure, graded
+    configure()
+    yield module
+    sys.modules.pop("nndl_fake_grader", None)
+
+
+def _more_students(course, names):
+    """Copies of ada's (complete) submission under other names."""
+    for name in names:
+        target = course / "submitted" / name / BASICS
+        target.mkdir(parents=True)
+        shutil.copyfile(course / "submitted" / "ada" / BASICS / f"{BASICS}.ipynb", target / f"{BASICS}.ipynb")
+
+
+FAKE_SCORES = {"ada": POINTS, "bo": 0.0, "cy": POINTS, "dee": POINTS}  # the fake does not see mistakes
+
+
+# --------------------------------------------------------------------------- seeds, state, resume
+
+
+def test_first_run_grades_everyone_with_a_new_secret_seed_recorded(course, fake):
+    report = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
+    assert sorted(report.graded) == ["ada", "bo", "cy", "dee"] and not report.skipped and not report.failed
+    assert report.ok and report.seed_source == "new" and 0 <= report.seed < 2 ** 31
+    assert {s: v[0] for s, v in report.scores.items()} == FAKE_SCORES
+    assert gradebook.scores(course, BASICS) == {s: (v, POINTS) for s, v in FAKE_SCORES.items()}
+    run = batch.recorded_run(course, BASICS)
+    assert run["seed"] == report.seed and run["status"] == "finished" and run["started"] and run["finished"]
+    state = json.loads(batch.state_path(course, BASICS).read_text())
+    assert state["seed"] == report.seed and sorted(state["graded"]) == ["ada", "bo", "cy", "dee"]
+    assert state["graded"]["ada"]["sha256"] == batch.sha256(course / "submitted/ada" / BASICS / f"{BASICS}.ipynb")
+    assert oct(batch.run_path(course, BASICS).stat().st_mode & 0o777) == "0o600"
+    assert fake.graded().count("ada") == 1
+    assert (course / "autograded/ada" / BASICS / f"{BASICS}.ipynb").is_file()
+    assert not list((course / ".nndl" / "staged" / BASICS).glob("*"))
+
+
+def test_second_run_skips_what_is_graded_and_reuses_the_seed(course, fake):
+    first = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
+    second = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
+    assert second.seed == first.seed and second.seed_source == "recorded"
+    assert sorted(second.skipped) == ["ada", "bo", "cy", "dee"] and not second.graded
+    assert second.scores == first.scores and len(fake.graded()) == 4
+    assert len(batch.recorded_run(course, BASICS)["history"]) == 1
+
+
+def test_changed_notebook_or_lost_grade_is_graded_again(course, fake):
+    first = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
+    shutil.copyfile(course / "submitted/ada" / BASICS / f"{BASICS}.ipynb",
+                    course / "submitted/bo" / BASICS / f"{BASICS}.ipynb")  # bo hands in again
+    with gradebook.Writer(course).gradebook() as gb:
+        gb.remove_submission(BASICS, "cy")  # the instructor deleted cy's grades
+    second = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
+    assert sorted(second.graded) == ["bo", "cy"] and sorted(second.skipped) == ["ada", "dee"]
+    assert second.seed == first.seed and second.scores["bo"] == [POINTS, POINTS]
+
+
+def test_given_seed_or_force_grades_everything_again(course, fake):
+    first = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False, seed=123)
+    assert first.seed == 123 and first.seed_source == "given"
+    other = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False, seed=124)
+    assert sorted(other.graded) == ["ada", "bo", "cy", "dee"]
+    forced = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False, force=True)
+    assert sorted(forced.graded) == ["ada", "bo", "cy", "dee"] and forced.seed_source == "new"
+    replay = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False, seed=124, force=True)
+    assert replay.seed == 124 and len(replay.graded) == 4
+    assert len(fake.graded()) == 16
+    assert [h["seed"] for h in batch.recorded_run(course, BASICS)["history"]][:2] == [123, 124]
+
+
+def test_interrupted_run_resumes_with_its_seed_and_grades_each_student_once(course, fake):
+    _more_students(course, ["s1", "s2", "s3", "s4"])
+    fake.configure(interrupt_after=2)
+    with pytest.raises(KeyboardInterrupt):
+        grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
+    assert len(fake.graded()) == 2
+    run = batch.recorded_run(course, BASICS)
+    assert run["status"] == "interrupted"
+    state = json.loads(batch.state_path(course, BASICS).read_text())
+    assert sorted(state["graded"]) == sorted(fake.graded())
+    fake.configure()
+    report = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
+    assert report.seed == run["seed"] and report.seed_source == "recorded"
+    assert len(report.skipped) == 2 and len(report.graded) == 6
+    log = fake.graded()
+    assert sorted(log) == sorted(["ada", "bo", "cy", "dee", "s1", "s2", "s3", "s4"])  # each exactly once
+    table = gradebook.scores(course, BASICS)
+    assert len(table) == 8 and all(table[s] == (POINTS, POINTS) for s in ("s1", "s2", "s3", "s4"))
+
+
+def _children(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _descendants(pid):
+    found, frontier = [], [pid]
+    while frontier:
+        children = _children(frontier.pop())
+        found += children
+        frontier += children
+    return found
+
+
+def _cmdline(pid):
+    try:
+        return open(f"/proc/{pid}/cmdline").read().replace("\0", " ")
+    except OSError:
+        return ""
+
+
+def _alive(pid):
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+def test_killed_coordinator_leaves_nothing_lost_or_counted_twice(course, fake, tmp_path):
+    names = [f"s{i}" for i in range(1, 9)]
+    _more_students(course, names)
+    fake.configure(sleep=0.5)
+    script = tmp_path / "run.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(tmp_path / 'fakemod')!r})
+        import nndl_fake_grader
+        from autograder.batch import grade_assignment
+        if __name__ == "__main__":
+            grade_assignment({str(course)!r}, {BASICS!r}, workers=2, grade=nndl_fake_grader.grade, progress=False)
+    """))
+    proc = subprocess.Popen([sys.executable, str(script)], env=dict(os.environ))
+    state_file = batch.state_path(course, BASICS)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        state = json.loads(state_file.read_text()) if state_file.exists() else {}
+        if len(state.get("graded", {})) >= 3:
+            break
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    assert sum("spawn_main" in _cmdline(pid) for pid in workers) == 2  # and multiprocessing's resource tracker
+    deadline = time.monotonic() + 30  # orphaned workers notice and leave
+    while any(os.path.exists(f"/proc/{pid}") for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+    done_before = set(json.loads(state_file.read_text())["graded"])
+    assert 3 <= len(done_before) < 12
+    seed = batch.recorded_run(course, BASICS)["seed"]
+    assert batch.recorded_run(course, BASICS)["status"] == "running"  # it never got to say otherwise
+    calls_before = len(fake.graded())
+
+    fake.configure(sleep=0.0)
+    report = grade_assignment(course, BASICS, workers=2, grade=fake.grade, progress=False)
+    assert report.seed == seed and set(report.skipped) == done_before and report.ok
+    resumed = fake.graded()[calls_before:]
+    assert not set(resumed) & done_before  # nothing graded and committed before the kill is graded again
+    assert len(resumed) == len(set(resumed)) == 12 - len(done_before)
+    table = gradebook.scores(course, BASICS)
+    assert len(table) == 12 and all(table[s] == (POINTS, POINTS) for s in names)
+    assert table["bo"] == (0.0, POINTS)
+    state = json.loads(state_file.read_text())
+    assert len(state["graded"]) == 12
+
+
+# --------------------------------------------------------------------------- workers and failures
+
+
+def test_local_workers_pin_blas_to_one_thread_before_numpy_loads(course, fake):
+    fake.configure(behaviour={s: "env" for s in ("ada", "bo", "cy", "dee")})
+    report = grade_assignment(course, BASICS, workers=2, grade=fake.grade, progress=False)
+    assert report.ok and report.workers == 2
+    infos = [json.loads(report.messages[s][0]) for s in ("ada", "bo", "cy", "dee")]
+    assert len({i["pid"] for i in infos} - {os.getpid()}) == 2  # two worker processes, not this one
+    for info in infos:
+        assert info["env"] == {v: "1" for v in batch.BLAS_VARIABLES}
+        assert info["numpy_before_init"] is False
+        assert all(n == 1 for n in info["blas_threads"])
+
+
+@pytest.mark.slow
+def test_one_broken_submission_never_stops_the_batch(course, fake):
+    _more_students(course, ["s1", "s2", "s3"])
+    fake.configure(behaviour={"s1": "raise", "s2": "bad-score", "s3": "wrong-student", "cy": "crash"})
+    report = grade_assignment(course, BASICS, workers=2, grade=fake.grade, progress=False)
+    assert not report.ok
+    assert sorted(report.failed) == ["cy", "s1", "s2", "s3"]
+    assert sorted(report.graded) == ["ada", "bo", "dee"]  # those sharing the pool with the crash are graded
+    assert "worker process died" in report.messages["cy"][-1]
+    assert "RuntimeError: the grader broke on this one" in report.messages["s1"][-1]
+    assert "could not be read" in report.messages["s2"][-1] and "could not be read" in report.messages["s3"][-1]
+    table = gradebook.scores(course, BASICS)
+    assert all(table[s] == (0.0, POINTS) for s in report.failed)
+    assert table["ada"] == (POINTS, POINTS)
+    nb = nbformat.read(course / "autograded/cy" / BASICS / f"{BASICS}.ipynb", as_version=4)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert len(errors) == 8 and "could not be graded" in errors[0].traceback[0]
+    state = json.loads(batch.state_path(course, BASICS).read_text())
+    assert sorted(state["graded"]) == ["ada", "bo", "dee"]
+
+    fake.configure()  # the grader is fixed: the next run grades only the failed ones
+    again = grade_assignment(course, BASICS, workers=2, grade=fake.grade, progress=False)
+    assert again.ok and sorted(again.graded) == ["cy", "s1", "s2", "s3"] and again.seed == report.seed
+    assert gradebook.scores(course, BASICS)["cy"] == (POINTS, POINTS)
+
+
+def test_students_subset_and_unknown_student(course, fake):
+    report = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False, students=["bo"])
+    assert report.graded == ["bo"] and list(report.scores) == ["bo"]
+    with pytest.raises(BatchError, match="nobody"):
+        grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False, students=["nobody"])
+
+
+def test_prepare_findings_are_in_the_report(course, fake):
+    folder = course / "submitted" / "eve" / BASICS
+    folder.mkdir(parents=True)
+    (folder / f"{BASICS}.ipynb").write_text("")
+    report = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
+    assert [f["student"] for f in report.findings] == ["eve"] and "empty" in report.findings[0]["problem"]
+    assert "eve" in report.graded and report.scores["eve"] == [0.0, POINTS]
+    assert "eve: the file is empty" in report.format()
+
+
+def test_one_coordinator_per_assignment(course, fake):
+    with batch._Lock(course, BASICS):
+        with pytest.raises(BatchError, match="in progress"):
+            grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
+
+
+def test_assignment_missing_from_the_gradebook_or_release(course, fake):
+    with pytest.raises(BatchError, match="generate_assignment"):
+        grade_assignment(course, "logistic_regression", workers=0, grade=fake.grade, progress=False)
+    with pytest.raises(BatchError, match="generate"):
+        grade_assignment(course, "no_such_assignment", workers=0, grade=fake.grade, progress=False)
+
+
+# --------------------------------------------------------------------------- report and progress
+
+
+def test_report_table_and_json():
+    report = BatchReport(assignment=BASICS, seed=42, graded=["ada", "bo"], skipped=["cy"], failed=["dee"],
+                         scores={"ada": [16.0, 16.0], "bo": [0.0, 16.0], "cy": [14.0, 16.0], "dee": [0.0, 16.0]},
+                         messages={"dee": ["not graded: boom"]}, wall_time=3.25, workers=2, seed_source="new")
+    text = report.format()
+    assert text.splitlines()[0].startswith("python_basics: 4 submissions: 2 graded, 1 already graded, 1 failed")
+    assert "seed 42" in text and "2 local workers" in text
+    rows = {line.split()[0]: line.split()[1:] for line in text.splitlines()[4:8]}
+    assert rows == {"ada": ["16/16", "graded"], "bo": ["0/16", "graded"], "cy": ["14/16", "skipped"],
+                    "dee": ["0/16", "FAILED"]}
+    assert "  dee: not graded: boom" in text
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["ok"] is False and data["seed"] == 42 and data["scores"]["cy"] == [14.0, 16.0]
+
+
+def test_progress_line_counts_rate_eta_and_last_student():
+    stream = io.StringIO()
+    progress = Progress(4, stream=stream)
+    progress.start -= 60  # a minute ago
+    progress.advance("ada", "16/16")
+    line = stream.getvalue().splitlines()[-1]
+    assert "1/4" in line and "1.0/min" in line and "ETA 3m00s" in line and "last: ada (16/16)" in line
+    quiet = io.StringIO()
+    Progress(4, stream=quiet, enabled=False).advance("ada")
+    assert quiet.getvalue() == ""
+
+
+def test_progress_on_stderr_unless_quiet(course, fake, capsys):
+    grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=True, seed=1)
+    err = capsys.readouterr().err
+    assert "4/4" in err and "last: dee (16/16)" in err
+    grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False, seed=2)
+    assert capsys.readouterr().err == ""
+
+
+# --------------------------------------------------------------------------- the command
+
+
+@pytest.fixture
+def fake_runner(fake, monkeypatch):
+    """``autograder.runner`` replaced by the fake, for the command (which grades with the runner)."""
+    import types
+    module = types.ModuleType("autograder.runner")
+    module.grade_submission = fake.grade
+    monkeypatch.setitem(sys.modules, "autograder.runner", module)
+    return fake
+
+
+def test_command_grades_and_prints_json(course, fake_runner, capsys):
+    code = cli.main(["grade", BASICS, "--course-dir", str(course), "--workers", "0", "--seed", "5", "--json"])
+    out = capsys.readouterr()
+    assert code == 0 and out.err == ""
+    data = json.loads(out.out)
+    assert data["seed"] == 5 and sorted(data["graded"]) == ["ada", "bo", "cy", "dee"]
+    code = cli.main(["grade", BASICS, "--course-dir", str(course), "--workers", "0", "-q"])
+    out = capsys.readouterr()
+    assert code == 0 and "4 already graded" in out.out and "seed 5, recorded" in out.out
+
+
+def test_command_exit_codes(course, fake_runner, capsys):
+    fake_runner.configure(behaviour={"bo": "raise"})
+    assert cli.main(["grade", BASICS, "--course-dir", str(course), "--workers", "0", "-q"]) == 1
+    assert "FAILED" in capsys.readouterr().out
+    assert cli.main(["grade", "no_such_assignment", "--course-dir", str(course)]) == 2
+    assert cli.main(["grade", BASICS, "--course-dir", str(course), "--workers", "-1"]) == 2
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["grade"])
+    assert exc.value.code == 2
+    assert cli.main(["grade", "logistic_regression", "--course-dir", str(course), "-q"]) == 1
+    assert "generate_assignment" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- the real grader
+
+
+def _runner_available():
+    try:
+        import autograder.runner  # noqa: F401
+    except ImportError as exc:
+        return str(exc)
+    return None
+
+
+@pytest.fixture(scope="module")
+def expected():
+    return {student: score for (student, _), score in samples.expected_scores([BASICS]).items()}
+
+
+@pytest.mark.slow
+def test_sample_submissions_with_two_local_workers(template, tmp_path, expected):
+    missing = _runner_available()
+    if missing:
+        pytest.fail(f"the runner cannot be imported: {missing}")
+    course = shutil.copytree(template, tmp_path / "course")
+    report = grade_assignment(course, BASICS, workers=2, seed=11, progress=False)
+    assert report.ok, report.format()
+    assert {s: v[0] for s, v in report.scores.items()} == expected
+    assert gradebook.scores(course, BASICS) == {s: (v, POINTS) for s, v in expected.items()}
+    assert grading.generate_feedback(course, BASICS).returncode == 0
+    assert (course / "feedback/cy" / BASICS / f"{BASICS}.html").is_file()
+
+
+@pytest.mark.slow
+def test_sample_submissions_on_a_local_dask_cluster(template, tmp_path, expected):
+    missing = _runner_available()
+    if missing:
+        pytest.fail(f"the runner cannot be imported: {missing}")
+    from distributed import Client, LocalCluster
+    course = shutil.copytree(template, tmp_path / "course")
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        report = grade_assignment(course, BASICS, scheduler=client, seed=11, progress=False)
+        pids = set(client.run(os.getpid).values())
+    assert report.ok, report.format()
+    assert report.workers == 2 and report.scheduler and report.scheduler.startswith("tcp://")
+    assert {s: v[0] for s, v in report.scores.items()} == expected
+    assert len(pids) == 2 and os.getpid() not in pids
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_the_command_stops_cleanly_and_the_next_run_resumes(template, tmp_path, expected):
+    missing = _runner_available()
+    if missing:
+        pytest.fail(f"the runner cannot be imported: {missing}")
+    course = shutil.copytree(template, tmp_path / "course")
+    names = [f"s{i}" for i in range(1, 7)]
+    _more_students(course, names)
+    command = [sys.executable, "-m", "autograder.cli", "grade", BASICS, "--course-dir", str(course),
+               "--workers", "2", "-q"]
+    proc = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    state_file = batch.state_path(course, BASICS)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if state_file.exists() and json.loads(state_file.read_text())["graded"]:
+            break
+        time.sleep(0.1)
+    spawned = _descendants(proc.pid)  # workers, kernels, sandboxes
+    assert sum("spawn_main" in _cmdline(pid) for pid in spawned) == 2
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does to the foreground group
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    assert "run the same command again" in err
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in spawned) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in spawned if _alive(pid)]  # nothing outlives the command
+    before = json.loads(state_file.read_text())["graded"]
+    assert 1 <= len(before) < 10 and batch.recorded_run(course, BASICS)["status"] == "interrupted"
+
+    report = grade_assignment(course, BASICS, workers=2, progress=False)
+    assert report.ok and sorted(report.skipped) == sorted(before) and len(report.graded) == 10 - len(before)
+    table = gradebook.scores(course, BASICS)
+    assert {s: table[s][0] for s in expected} == expected
+    assert all(table[s] == (POINTS, POINTS) for s in names)

@@ -1,0 +1,219 @@
+"""Writing graded submissions into nbgrader's gradebook and autograded/, as ``nbgrader autograde`` does."""
+import csv
+import json
+import os
+import shutil
+import stat
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder import gradebook, grading, samples
+from autograder.gradebook import Writer
+
+BASICS = "python_basics"
+FUNCTIONS = ["basic_sigmoid", "sigmoid", "sigmoid_derivative", "image2vector", "normalize_rows", "softmax", "L1",
+             "L2"]
+TIMESTAMP = "2026-01-05 10:00:00.000000 UTC"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """python_basics registered, the sample submissions, a timestamp for ada and an extra file from cy."""
+    course = grading.make_workspace(tmp_path_factory.mktemp("template") / "course")
+    grading.register(course, BASICS)
+    samples.write_submissions(course, [BASICS])
+    (course / "submitted/ada" / BASICS / "timestamp.txt").write_text(TIMESTAMP)
+    (course / "submitted/cy" / BASICS / "notes.txt").write_text("my notes")
+    return course
+
+
+@pytest.fixture
+def course(template, tmp_path):
+    return shutil.copytree(template, tmp_path / "course")
+
+
+def _result(course, student, scores, tmp_path, drop=()):
+    """What the runner returns: the sanitized notebook, each test cell with a report and its points."""
+    path = tmp_path / f"{student}.ipynb"
+    Writer(course).sanitize(BASICS, student, path)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in drop]
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if cell.metadata.get("nbgrader", {}).get("grade") and grade_id.endswith("_tests"):
+            points = scores[grade_id[:-6]]
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"report of {grade_id}\n"),
+                            nbformat.v4.new_output("execute_result", data={"text/plain": repr(points)},
+                                                   execution_count=1)]
+    return {"assignment": BASICS, "student": student, "seed": 3, "verdicts": [], "scores": dict(scores),
+            "max_scores": {f: 2.0 for f in FUNCTIONS}, "notebook": json.loads(nbformat.writes(nb)),
+            "messages": [], "duration": 0.1}
+
+
+def _grades(course, student):
+    with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
+        sub = gb.find_submission_notebook(BASICS, BASICS, student)
+        return {g.name: (g.auto_score, g.manual_score, g.needs_manual_grade) for g in sub.grades}
+
+
+def test_record_writes_student_submission_scores_and_folder(course, tmp_path):
+    scores = {f: 2.0 for f in FUNCTIONS} | {"softmax": 1.0}
+    recorded = Writer(course).record(_result(course, "ada", scores, tmp_path))
+    assert (recorded.score, recorded.max_score) == (15.0, 16.0)
+    assert recorded.cells == {f"{f}_tests": s for f, s in scores.items()}
+    assert gradebook.scores(course, BASICS) == {"ada": (15.0, 16.0)}
+    assert str(gradebook.submission_timestamp(course, BASICS, "ada")) == "2026-01-05 10:00:00"
+    folder = course / "autograded/ada" / BASICS
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == sorted(
+        ["python_basics.ipynb", "timestamp.txt"] + [f"nndl/{p.name}" for p in (course / "source" / BASICS / "nndl")
+                                                    .iterdir() if p.is_file()])
+    assert stat.S_IMODE((folder / "python_basics.ipynb").stat().st_mode) == 0o444
+    assert not [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
+    nb = nbformat.read(folder / "python_basics.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "softmax_tests")
+    assert "### BEGIN HIDDEN TESTS" in cell.source  # as nbgrader keeps it; feedback hides it
+    assert cell.outputs[-1]["data"]["text/plain"] == "1.0"
+
+
+def test_scores_come_from_the_result_even_when_the_outputs_disagree(course, tmp_path):
+    result = _result(course, "bo", {f: 2.0 for f in FUNCTIONS}, tmp_path)
+    result["scores"] = {f: 0.5 for f in FUNCTIONS if f != "L2"}  # no score at all for L2: 0
+    recorded = Writer(course).record(result)
+    assert recorded.score == 3.5
+    grades = _grades(course, "bo")
+    assert grades["L2_tests"] == (0.0, None, False) and grades["sigmoid_tests"] == (0.5, None, False)
+
+
+def test_a_test_cell_missing_from_the_result_is_put_back_with_its_score(course, tmp_path):
+    result = _result(course, "cy", {f: 2.0 for f in FUNCTIONS}, tmp_path, drop=("sigmoid_tests",))
+    result["scores"]["sigmoid"] = 1.0
+    Writer(course).record(result)
+    assert _grades(course, "cy")["sigmoid_tests"][0] == 1.0
+    nb = nbformat.read(course / "autograded/cy" / BASICS / f"{BASICS}.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "sigmoid_tests")
+    assert cell.outputs[-1]["data"]["text/plain"] == "1.0"
+    assert (course / "autograded/cy" / BASICS / "notes.txt").read_text() == "my notes"
+
+
+def test_a_test_cell_left_out_still_gets_the_results_score(course, tmp_path):
+    config = course / "nbgrader_config.py"
+    config.write_text(config.read_text() + "\nc.OverwriteCells.add_missing_cells = False\n")
+    Writer(course).record(_result(course, "cy", {f: 2.0 for f in FUNCTIONS}, tmp_path))
+    result = _result(course, "cy", {f: 2.0 for f in FUNCTIONS}, tmp_path, drop=("sigmoid_tests",))
+    result["scores"]["sigmoid"] = 0.5
+    assert Writer(course).record(result).score == 14.5  # not the 2 points of the earlier grading
+    nb = nbformat.read(course / "autograded/cy" / BASICS / f"{BASICS}.ipynb", as_version=4)
+    assert "sigmoid_tests" not in [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+
+
+def test_grading_again_overwrites_and_keeps_a_manual_grade(course, tmp_path):
+    writer = Writer(course)
+    writer.record(_result(course, "dee", {f: 2.0 for f in FUNCTIONS}, tmp_path))
+    stale = course / "autograded/dee" / BASICS / "stale.txt"
+    stale.write_text("left by an earlier grading")
+    with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
+        gb.find_grade("L1_tests", BASICS, BASICS, "dee").manual_score = 1.5
+        gb.db.commit()
+    recorded = writer.record(_result(course, "dee", {f: 0.0 for f in FUNCTIONS}, tmp_path))
+    grades = _grades(course, "dee")
+    assert grades["L1_tests"] == (0.0, 1.5, True)  # the instructor's grade stands, flagged for review
+    assert grades["L2_tests"] == (0.0, None, False)
+    assert recorded.score == 1.5 and gradebook.scores(course, BASICS) == {"dee": (1.5, 16.0)}
+    assert not stale.exists()
+
+
+def test_a_failure_scores_zero_and_says_why(course, tmp_path):
+    Writer(course).record(_result(course, "ada", {f: 2.0 for f in FUNCTIONS}, tmp_path))
+    recorded = Writer(course).record_failure(BASICS, "ada", "the worker crashed")
+    assert recorded.score == 0.0 and recorded.messages[0] == "the worker crashed"
+    assert set(_grades(course, "ada").values()) == {(0.0, None, False)}
+    nb = nbformat.read(course / "autograded/ada" / BASICS / f"{BASICS}.ipynb", as_version=4)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert len(errors) == 8 and errors[0].evalue == "the worker crashed"
+    assert grading.generate_feedback(course, BASICS).returncode == 0
+
+
+def test_sanitize_restores_locked_cells_and_deleted_test_cells(course, tmp_path):
+    path = course / "submitted/ada" / BASICS / f"{BASICS}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].source = "import os  # the student edited a locked cell"
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "L1_tests"]
+    nbformat.write(nb, path)
+    notes = Writer(course).sanitize(BASICS, "ada", tmp_path / "staged.ipynb")
+    staged = nbformat.read(tmp_path / "staged.ipynb", as_version=4)
+    release = nbformat.read(course / "release" / BASICS / f"{BASICS}.ipynb", as_version=4)
+    assert staged.cells[1].source == release.cells[1].source
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in staged.cells]
+    assert "L1_tests" in ids and ids.index("L1_tests") == ids.index("L1") + 1
+    assert any("imports" in n for n in notes) and any("L1_tests" in n for n in notes)
+    assert not any("checksum" in n and "_tests" in n for n in notes)  # routine: hidden tests put back
+    assert all(not c.get("outputs") for c in staged.cells if c.cell_type == "code")
+
+
+def test_config_is_the_courses_and_leaves_the_environment_alone(course, monkeypatch):
+    monkeypatch.delenv("NNDL_GRADING", raising=False)
+    config = gradebook.load_config(course)
+    assert config.CourseDirectory.course_id == "nndl" and config.OverwriteCells.add_missing_cells is True
+    assert "NNDL_GRADING" not in os.environ
+
+
+def test_missing_assignment_is_a_clear_error(course, tmp_path):
+    result = _result(course, "ada", {f: 2.0 for f in FUNCTIONS}, tmp_path)
+    result["assignment"] = "logistic_regression"
+    with pytest.raises(gradebook.GradebookError, match="generate_assignment logistic_regression"):
+        Writer(course).record(result)
+
+
+def _dump(course):
+    """Everything nbgrader keeps about the python_basics submissions."""
+    out = {}
+    with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
+        for sub in gb.assignment_submissions(BASICS):
+            for nb in sub.notebooks:
+                out[sub.student.id] = (str(sub.timestamp), nb.late_submission_penalty, nb.score, nb.max_score,
+                                       sorted((g.name, g.auto_score, g.manual_score, g.needs_manual_grade)
+                                              for g in nb.grades),
+                                       sorted((c.name, c.auto_comment, c.manual_comment) for c in nb.comments))
+    return out
+
+
+def _tree(folder):
+    return {p.relative_to(folder).as_posix(): (p.read_bytes(), stat.S_IMODE(p.stat().st_mode))
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.slow
+def test_same_gradebook_feedback_and_export_as_nbgrader_autograde(template, tmp_path):
+    """Real ``nbgrader autograde`` in one copy; its graded notebooks written with this module in another."""
+    real = shutil.copytree(template, tmp_path / "real")
+    ours = shutil.copytree(template, tmp_path / "ours")
+    _, log = grading.autograde(real, BASICS, seed=7)
+    assert log.returncode == 0, log.stderr[-2000:]
+    writer = Writer(ours)
+    for student in ("ada", "bo", "cy", "dee"):
+        nb = json.loads((real / "autograded" / student / BASICS / f"{BASICS}.ipynb").read_text())
+        scores = {}
+        for cell in nb["cells"]:
+            meta = cell["metadata"].get("nbgrader", {})
+            if meta.get("grade") and meta["grade_id"].endswith("_tests"):
+                result = next(o for o in cell["outputs"] if o["output_type"] == "execute_result")
+                scores[meta["grade_id"][:-6]] = float("".join(result["data"]["text/plain"]))
+        writer.record({"assignment": BASICS, "student": student, "notebook": nb, "scores": scores})
+
+    assert _dump(ours) == _dump(real)
+    assert gradebook.scores(ours, BASICS) == {s: (v, 16.0) for (s, _), v in
+                                              samples.expected_scores([BASICS]).items()}
+    assert gradebook.cell_scores(ours, BASICS) == gradebook.cell_scores(real, BASICS)
+    for student in ("ada", "bo", "cy", "dee"):
+        assert _tree(ours / "autograded" / student) == _tree(real / "autograded" / student), student
+
+    for course in (real, ours):
+        assert grading.generate_feedback(course, BASICS).returncode == 0
+    for student in ("ada", "cy"):
+        page = f"feedback/{student}/{BASICS}/{BASICS}.html"
+        assert (ours / page).read_text() == (real / page).read_text()
+    rows = [list(csv.DictReader(open(grading.export(course)))) for course in (real, ours)]
+    assert rows[0] == rows[1] and {r["student_id"]: float(r["score"]) for r in rows[1]} == {
+        "ada": 16.0, "bo": 0.0, "cy": 14.0, "dee": 12.0}
