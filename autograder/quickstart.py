@@ -3,7 +3,7 @@ import sys
 import time
 from pathlib import Path
 
-from autograder import course, grading, samples
+from autograder import batch, course, grading, samples
 from autograder.namespace import ASSIGNMENTS
 
 
@@ -29,12 +29,10 @@ def run(directory, assignments=None, seed=0, quiet=False):
     samples.write_submissions(workdir, assignments)
     students = len(samples.STUDENTS)
     for i, assignment in enumerate(assignments, 1):
-        say(f"grading {assignment} ({i}/{len(assignments)}, {students} submissions)")
-        findings, result = grading.autograde(workdir, assignment, seed)
-        if result.returncode != 0:
-            say(f"nbgrader autograde {assignment} reported problems:\n{result.stderr[-1500:]}")
-        for f in findings:
-            say(f"{f.student}/{f.assignment}: {f.problem}: {f.action}")
+        say(f"grading {assignment} ({i}/{len(assignments)}, {students} submissions, sandboxed, in parallel)")
+        report = batch.grade_assignment(workdir, assignment, seed=seed, progress=not quiet, force=True)
+        for f in report.findings:
+            say(f"{f['student']}/{f['assignment']}: {f['problem']}: {f['action']}")
         say(f"writing feedback for {assignment}")
         grading.generate_feedback(workdir, assignment)
     csv = grading.export(workdir)
