@@ -3,6 +3,7 @@
 The seed of a run decides every hidden input; public checks always use ``PUBLIC_SEED`` so a
 student sees at home what the grader sees. The same seed gives the same verdicts.
 """
+import re
 import zlib
 from functools import lru_cache
 
@@ -57,7 +58,12 @@ def judge(check, seed, received, diagnose=True):
         if received["status"] == "not implemented":
             verdict.messages = [f"{check.function} is not implemented yet"]
         else:
-            verdict.messages = [received.get("error", "the check could not run")]
+            error = received.get("error", "the check could not run")
+            raised = re.match(r"([A-Z]\w*)(: |$)", error)
+            if check.hidden and received["status"] == "error" and raised:
+                # the student's own message could quote a hidden input: only the exception's type is shown
+                error = f"{raised.group(1)} was raised (the message of a hidden check's error is not shown)"
+            verdict.messages = [error]
             if diagnose and received["status"] == "error":
                 verdict.diagnosis = _same_error(check, seed, received["error"])
         return verdict

@@ -106,8 +106,12 @@ def test_cell_function(cell):
 
 
 def kernel_files(notebook_path, assignment, support_dir):
-    """The files staged for the kernel: the notebook and our support package, never the student's nndl/."""
-    files = {f"{assignment}.ipynb": Path(notebook_path)}
+    """The files staged for the kernel: our support package only, never the student's nndl/.
+
+    The notebook itself is not staged: the cells are sent one by one, and the sanitized notebook
+    holds the hidden tests that nbgrader restored into its test cells.
+    """
+    files = {}
     support_dir = Path(support_dir)
     for path in sorted(support_dir.rglob("*")):
         relative = path.relative_to(support_dir)

@@ -53,6 +53,7 @@ def _reason_unreadable(path):
         return f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
     if not isinstance(data, dict) or "cells" not in data:
         return "the file is JSON but not a Jupyter notebook (it has no cells)"
+
     try:
         nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises several kinds on malformed notebooks
@@ -79,6 +80,33 @@ def _owner(nb, course_dir, assignment):
     if coverage.get(assignment, 0.0) == best:
         return None
     return max(coverage, key=coverage.get)
+
+
+def _repair_unicode(path):
+    """Replace text that is not valid Unicode (a lone surrogate: half an emoji); True when it did."""
+    data = json.loads(path.read_bytes().decode("utf-8"))
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    try:
+        text.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        shutil.copyfile(path, path.with_name(path.name + ".orig"))
+        path.write_bytes(text.encode("utf-8", errors="replace"))
+        return True
+
+
+def _drop_unknown_graded_cells(path, known):
+    """Graded cells whose id the assignment does not have (pasted or invented) become plain cells."""
+    nb = nbformat.read(path, as_version=4)
+    dropped = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and meta.get("grade_id") not in known:
+            dropped.append(str(meta.get("grade_id")))
+            del cell.metadata["nbgrader"]
+    if dropped:
+        nbformat.write(nb, path)
+    return dropped
 
 
 def _deduplicate(path):
@@ -148,6 +176,15 @@ def prepare(course_dir, assignment):
             _replace_with_empty(expected, release_notebook, reason)
             findings.append(Finding(student, assignment, reason, "set aside; graded as an empty notebook"))
             continue
+        if _repair_unicode(expected):
+            findings.append(Finding(student, assignment, "the notebook holds text that is not valid Unicode "
+                                    "(half of a character, e.g. of an emoji)", "replaced by '?' and graded"))
+        source = course_dir / "source" / assignment / f"{assignment}.ipynb"
+        if source.is_file():
+            unknown = _drop_unknown_graded_cells(expected, _grade_ids(nbformat.read(source, as_version=4)))
+            if unknown:
+                findings.append(Finding(student, assignment, f"graded cells this assignment does not have: "
+                                        f"{', '.join(unknown)}", "graded as ordinary cells, for no points"))
         duplicated = _deduplicate(expected)
         if duplicated:
             findings.append(Finding(student, assignment, f"cells appear more than once: {', '.join(duplicated)}",

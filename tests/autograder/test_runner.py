@@ -156,16 +156,16 @@ def test_probe_output_is_found_among_the_students_prints():
     assert runner.parse_probe_output(text, "N") == {"status": "ok", "value": [1.5, {"__tuple__": [2]}]}
 
 
-def test_staged_files_are_the_notebook_and_our_support_package(tmp_path):
+def test_staged_files_are_our_support_package_only(tmp_path):
     submission = tmp_path / "sub"
     (submission / "nndl").mkdir(parents=True)
     (submission / "nndl" / "checks.py").write_text("def check(*a, **k): return True\n")
     notebook = submission / "mine.ipynb"
     notebook.write_text("{}")
     files = runner.kernel_files(notebook, BASICS, support_dir(BASICS))
-    assert files[f"{BASICS}.ipynb"] == notebook
+    assert f"{BASICS}.ipynb" not in files  # the sanitized notebook holds the hidden tests
     assert files["nndl/checks.py"] == support_dir(BASICS) / "checks.py"
-    assert all(path == notebook or support_dir(BASICS) in path.parents for path in files.values())
+    assert all(support_dir(BASICS) in path.parents for path in files.values())
     assert not [name for name in files if "__pycache__" in name]
 
 
