@@ -498,8 +498,10 @@ def normalize_rows(x):
 """
 
 FORK_BOMB = """\
+import subprocess, sys, time
+bomb = '''
 import os, time
-children, error = 0, None
+children, error, start = 0, None, time.monotonic()
 for _ in range(3000):
     try:
         pid = os.fork()
@@ -507,10 +509,16 @@ for _ in range(3000):
         error = type(exc).__name__
         break
     if pid == 0:
+        os.close(1)
+        os.close(2)
         time.sleep(5)
         os._exit(0)
     children += 1
-print(f"forked {children} then {error}")
+print(f"forked {children} in {time.monotonic() - start:.1f} s, then {error}")
+'''
+start = time.monotonic()
+done = subprocess.run([sys.executable, "-S", "-c", bomb], capture_output=True, text=True)
+print(done.stdout.strip(), done.stderr[-300:], f"({time.monotonic() - start:.1f} s in all)")
 """
 
 FILL_DISK = """\
@@ -648,41 +656,19 @@ PATCHED_JUDGES = ("from .compare import compare\nJUDGES = {k: (lambda *a, **k: (
 PATCHED_CHECKS = "def check(function, namespace):\n    print(function + ': all public checks passed')\n"
 
 
-# ------------------------------------------------------------------------------------------- engine bugs
+# ------------------------------------------------------------------------------------------- engine bugs still open
 
 GRADIENT_TRUSTS_STUDENT_COST = (
     "engine bug: the gradient checks (gradient_planar, gradient_deep, gradient_propagate) take the centred "
     "differences from the student's own cost function, in the kernel; a cost that recognises the probe on its "
     "stack (_perturbed_costs) and returns sum(parameters) read from that frame makes a constant backward pass: "
     "backward_propagation earns its 4 gradient points (of 8) without being written")
-UNKNOWN_GRADE_ID = (
-    "engine bug: a graded cell whose grade_id the gradebook does not know (a pasted or invented test cell) "
-    "makes Writer.sanitize crash with KeyError 'grade_id' (nbgrader's OverwriteCells deletes the unknown "
-    "grade_id, then its add_missing_grade_cells indexes it); the whole submission is not graded and even "
-    "record_failure fails the same way, so the gradebook holds no score at all")
-HIDDEN_TESTS_STAGED = (
-    "engine bug: the notebook staged into the kernel's working directory is the sanitized one, whose test "
-    "cells OverwriteCells restored from the gradebook with their hidden tests, so student code can read the "
-    "hidden test code (runner.kernel_files stages notebook_path as it is)")
-NOTEBOOK_STAGED_IN_KERNEL = (
-    "engine bug: the submitted notebook is copied into the kernel's working directory (a 256 MB tmpfs) although "
-    "the kernel never reads it; a notebook larger than that (a 300 MB attachment) stops the kernel from starting "
-    "and every check fails: 0 points for correct code, and the student reads only 'there was no kernel to run the "
-    "check in'")
 REPO_COURSE_VISIBLE = (
     "engine bug: the sandbox hides the repo's source/, tests/, .git/ and build/ but not what an instructor who "
     "uses the repo as the course keeps in it (gradebook.db with every hidden test's code and the grades, "
     "submitted/, autograded/, feedback/, grades.csv, nndl-quickstart/); grading any other course, student code "
     "reads them (batch hides them only for the course being graded; the sandbox hides a list of paths and shows "
     "the rest of the host read-only, so any other course folder on the machine is as readable)")
-LONE_SURROGATE = (
-    "engine bug: a notebook with a lone surrogate (half an emoji, valid JSON as \\ud83d) passes prepare's checks, "
-    "then Writer.sanitize fails to write it (UnicodeEncodeError): the submission is not graded, record_failure "
-    "fails the same way and the gradebook holds no score")
-HIDDEN_INPUT_IN_FEEDBACK = (
-    "engine bug: the report of a hidden check quotes the student's exception message (300 characters), so a "
-    "function can print its hidden input into the feedback (README: messages never show a hidden input); with "
-    "the recorded seed reused for later submissions, those inputs stay valid")
 
 
 # ------------------------------------------------------------------------------------------- the corpus
@@ -780,7 +766,7 @@ CASES = [
     Case("memory_bomb", "fault", "normalize_rows allocates until it fails",
          edits=(("replace", "normalize_rows", MEMORY_BOMB),), lost=("normalize_rows",),
          says=(("report:normalize_rows", "MemoryError"),)),
-    Case("fork_bomb", "fault", "a free cell forks up to 3000 children that sleep 5 s",
+    Case("fork_bomb", "fault", "a free cell starts a small process that forks up to 3000 children sleeping 5 s",
          edits=(("insert", "imports", FORK_BOMB),), says=(("notebook", "then BlockingIOError"),)),
     Case("fill_disk", "fault", "writes until ENOSPC/EFBIG in the working directory and /tmp",
          edits=(("insert", "imports", FILL_DISK),), says=(("notebook", "No space left on device"),)),
