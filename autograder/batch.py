@@ -680,6 +680,12 @@ class _Coordinator:
         except Exception as exc:
             self._failed(student, f"its result could not be written to the gradebook ({_describe(exc)})")
             return
+        try:
+            from autograder import results
+            results.write(self.course_dir, results.summarize(data))
+        except Exception as exc:  # the grade is in the gradebook; only the detailed report is missing
+            self.report.messages.setdefault(student, []).append(
+                f"its detailed report could not be stored ({_describe(exc)})")
         self.state["graded"][student] = {"sha256": digest, "score": recorded.score, "max_score": recorded.max_score,
                                          "graded": _now(), "duration": data.get("duration")}
         _write_json(state_path(self.course_dir, self.assignment), self.state)  # after the gradebook commit
@@ -695,6 +701,11 @@ class _Coordinator:
             self.writer.record_failure(self.assignment, student, message)
         except Exception as exc:
             message += f" (and the 0 could not be written to the gradebook: {_describe(exc)})"
+        try:
+            from autograder import results
+            results.write(self.course_dir, results.failure(self.assignment, student, message))
+        except Exception:
+            pass
         self.report.failed.append(student)
         self.report.messages.setdefault(student, []).append(message)
         self._unstage(student)

@@ -24,13 +24,13 @@ import json
 import queue
 import secrets
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import nbformat
 
 from autograder import catalogue, engine
-from autograder import sandbox
+from autograder import results, sandbox
 from autograder.notebook import format_verdicts
 from autograder.spec import Verdict
 from autograder.student import plain
@@ -83,6 +83,7 @@ class SubmissionResult:
     notebook: dict  # the graded notebook (nbformat dict), test cells carrying our reports and scores
     messages: list  # sentences about the run: timeouts, kernel deaths, restarts, sandbox mode
     duration: float
+    figures: list = field(default_factory=list)  # plot data of public model checks (results.figure_data)
 
     @property
     def score(self):
@@ -534,7 +535,7 @@ def _judge(check, seed, received):
                        messages=[f"the result could not be judged ({_describe(exc)})"])
 
 
-def _run_probe(session, check, seed, timeout):
+def _run_probe(session, check, seed, timeout, figures=None):
     inputs = engine.make_inputs(check, seed)
     nonce = secrets.token_hex(16)
     sink = _ProbeStream()
@@ -553,6 +554,13 @@ def _run_probe(session, check, seed, timeout):
     if received is None:
         return _lost(check, seed, "the check's result did not come back from the kernel intact "
                                   "(was the output redirected or the interpreter patched?)")
+    if figures is not None and not check.hidden:
+        try:
+            figure = results.figure_data(check, seed, received)
+        except Exception:  # a plot is a bonus: a result it cannot use costs nothing
+            figure = None
+        if figure is not None:
+            figures.append(figure)
     return _judge(check, seed, received)
 
 
@@ -626,7 +634,7 @@ def grade_submission(notebook_path, assignment, student, seed, support_dir, poli
         policy = replace(policy, hidden_paths=tuple(policy.hidden_paths) + tuple(hidden_paths))
     session = _Session(kernel_files(notebook_path, assignment, support_dir), policy, dict(KERNEL_ENV), messages,
                        timeouts.cell)
-    verdicts = []
+    verdicts, figures = [], []
     for cell in nb.cells:  # what the student saved is not what ran here: fake outputs and scores go
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -634,7 +642,7 @@ def grade_submission(notebook_path, assignment, student, seed, support_dir, poli
         if session.start():
             _execute_notebook(session, nb, timeouts, messages)
         for check in checks:
-            verdicts.append(_run_probe(session, check, seed, timeouts.probe))
+            verdicts.append(_run_probe(session, check, seed, timeouts.probe, figures))
     finally:
         session.shutdown()
     by_function, scores, max_scores = {}, {}, {}
@@ -651,4 +659,4 @@ def grade_submission(notebook_path, assignment, student, seed, support_dir, poli
     return SubmissionResult(assignment=assignment, student=student, seed=seed,
                             verdicts=[asdict(v) for v in verdicts], scores=scores, max_scores=max_scores,
                             notebook=json.loads(json.dumps(nb)), messages=messages,
-                            duration=time.monotonic() - began)
+                            duration=time.monotonic() - began, figures=figures)
