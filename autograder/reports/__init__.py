@@ -1,0 +1,1 @@
+"""What people read of a grading run: per-student feedback, the class dashboard, exports."""
