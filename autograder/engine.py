@@ -17,6 +17,7 @@ from autograder.student.probes import run_probe
 from autograder.spec import Verdict
 
 PUBLIC_SEED = 1
+REFERENCE_OPTIONS = {"centred_differences": True}  # what only the reference's probes do (probes.py)
 
 
 def check_seed(check, seed):
@@ -46,7 +47,8 @@ def _expected(check_id, seed, mutant=None):
     """The reference's (or a mutant's) probe result for one check and seed, computed once."""
     check = catalogue.check(check_id)
     ns = _mutant(check.assignment, mutant) if mutant else _reference(check.assignment)
-    return run_probe(ns, check.probe, check.function, make_inputs(check, seed), check.options_for_probe())
+    options = {**check.options_for_probe(), **REFERENCE_OPTIONS}
+    return run_probe(ns, check.probe, check.function, make_inputs(check, seed), options)
 
 
 def judge(check, seed, received, diagnose=True):

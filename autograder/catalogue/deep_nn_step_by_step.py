@@ -206,7 +206,7 @@ CHECKS = [
            "L_model_backward(AL, Y, caches): dA{l-1}, dW{l}, db{l} for every layer, on networks of 3 and "
            "4 layers", points=(2, 2)),
     *_pair("L_model_backward", "gradient", gradient_inputs,
-           "L_model_backward agrees with centred differences of your L_model_forward and compute_cost",
+           "L_model_backward, on your L_model_forward's caches, agrees with centred differences of the cost",
            points=(1, 2), **GRADIENT),
     *_pair("update_parameters", "", update_inputs,
            "update_parameters(params, grads, learning_rate): one step on every W{l} and b{l}, any learning "

@@ -157,8 +157,8 @@ CHECKS = [
            "backward_propagation(parameters, cache, X, Y): dW1, db1, dW2, db2, each the shape of its "
            "parameter", backward_inputs),
     *_pair("backward_propagation", 2,
-           "gradient check: your backward_propagation against centred differences of your own "
-           "forward_propagation and compute_cost", gradient_inputs, what="gradient",
+           "gradient check: your backward_propagation, on your forward_propagation's cache, against "
+           "centred differences of the cross-entropy cost", gradient_inputs, what="gradient",
            probe="gradient_planar", judge="gradient"),
     *_pair("update_parameters", 1,
            "update_parameters(parameters, grads, learning_rate): one step on W1, b1, W2 and b2 with "
@@ -323,10 +323,10 @@ MISTAKES = [
             + _ids("predict", "public", "hidden")),
     Mistake("cost-without-minus", "the cost without its minus sign",
             "the cross-entropy is J = -(1/m) * sum(Y log A2 + (1 - Y) log(1 - A2)): keep the minus",
-            "compute_cost", cost_without_minus, _ids("compute_cost", "public", "hidden") + GRADIENT),
+            "compute_cost", cost_without_minus, _ids("compute_cost", "public", "hidden")),
     Mistake("cost-not-averaged", "the cost summed but not divided by m",
             "divide the sum by m = Y.shape[1] (or use np.mean)",
-            "compute_cost", cost_not_averaged, _ids("compute_cost", "public", "hidden") + GRADIENT),
+            "compute_cost", cost_not_averaged, _ids("compute_cost", "public", "hidden")),
     Mistake("cost-not-squeezed", "the cost left as a (1, 1) array from np.dot",
             "turn the cost into a number: float(np.squeeze(cost))",
             "compute_cost", cost_with_dot_not_squeezed, _ids("compute_cost", "public", "hidden")),

@@ -658,11 +658,6 @@ PATCHED_CHECKS = "def check(function, namespace):\n    print(function + ': all p
 
 # ------------------------------------------------------------------------------------------- engine bugs still open
 
-GRADIENT_TRUSTS_STUDENT_COST = (
-    "engine bug: the gradient checks (gradient_planar, gradient_deep, gradient_propagate) take the centred "
-    "differences from the student's own cost function, in the kernel; a cost that recognises the probe on its "
-    "stack (_perturbed_costs) and returns sum(parameters) read from that frame makes a constant backward pass: "
-    "backward_propagation earns its 4 gradient points (of 8) without being written")
 REPO_COURSE_VISIBLE = (
     "engine bug: the sandbox hides the repo's source/, tests/, .git/ and build/ but not what an instructor who "
     "uses the repo as the course keeps in it (gradebook.db with every hidden test's code and the grades, "
@@ -742,7 +737,7 @@ CASES = [
          assignment="planar_classification",
          edits=(("replace", "compute_cost", GRADIENT_CHEAT_COST), ("replace", "backward_propagation",
                                                                     GRADIENT_CHEAT_BACKWARD)),
-         lost=("backward_propagation", "nn_model"), xfail=GRADIENT_TRUSTS_STUDENT_COST),
+         lost=("backward_propagation", "nn_model")),
     Case("sys_exit", "cheat", "sys.exit(), exit(), quit(), SystemExit and a real exit in cells",
          edits=tuple(("insert", "sigmoid_tests", src) for src in reversed(SYS_EXIT_CELLS)),
          says=(("grader", "asked the kernel to exit"),)),

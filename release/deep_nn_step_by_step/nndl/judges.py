@@ -26,18 +26,20 @@ def rel_error(a, b):
 
 
 def gradient(check, expected, received, inputs):
-    """The student's gradients agree with centred differences of their own forward and cost."""
+    """The student's gradients against centred differences of the reference's forward pass and cost.
+
+    The differences come with the reference's result (``expected``): nothing the student's code
+    returns about its own cost enters the comparison.
+    """
     analytic = received["analytic"]
     messages = []
     if not isinstance(analytic, dict):
         return False, [f"{check.function} should return a dict of gradients"]
-    if all(np.all(received["plus"][k] == received["minus"][k]) for k in received["plus"]):
-        return False, ["gradient check: your cost does not change at all when the parameters change"]
-    for key in received["plus"]:
+    for key in expected["plus"]:
         if key not in analytic:
             messages.append(f'gradient check: {key} is missing from the result of {check.function}')
             continue
-        numeric = (received["plus"][key] - received["minus"][key]) / (2 * EPSILON)
+        numeric = (expected["plus"][key] - expected["minus"][key]) / (2 * EPSILON)
         got = analytic[key]
         got = got["value"] if isinstance(got, dict) and "value" in got else got
         if not isinstance(got, (np.ndarray, int, float)):
@@ -50,8 +52,8 @@ def gradient(check, expected, received, inputs):
         err = rel_error(got.reshape(numeric.shape), numeric)
         if not err < GRADIENT_THRESHOLD:
             messages.append(
-                f"gradient check: {key} disagrees with centred differences of your own forward pass "
-                f"and cost (relative error {err:.2e}, threshold {GRADIENT_THRESHOLD:.0e})")
+                f"gradient check: {key} disagrees with centred differences of the cross-entropy cost "
+                f"(relative error {err:.2e}, threshold {GRADIENT_THRESHOLD:.0e})")
     return not messages, messages
 
 

@@ -54,12 +54,17 @@ def _scalar_cost(cost):
     return float(np.squeeze(np.asarray(cost, dtype=np.float64)))
 
 
-def _perturbed_costs(parameters, cost_of):
+def _perturbed_costs(parameters, cost_of, options):
     """For every entry of every parameter: the cost at +EPSILON and at -EPSILON (entry restored after).
 
     Keyed by the gradient's name (``dW1`` for ``W1``), as the backward functions key theirs.
+    Only the reference computes them (``options["centred_differences"]``, set by the grader when it
+    probes the reference): the judge takes the centred differences from the reference's forward
+    pass and cost, never from the student's, whose code could recognise this probe and lie.
     """
     plus, minus = {}, {}
+    if not options.get("centred_differences"):
+        return plus, minus
     for key, value in parameters.items():
         plus[f"d{key}"] = np.zeros(value.shape)
         minus[f"d{key}"] = np.zeros(value.shape)
@@ -74,37 +79,37 @@ def _perturbed_costs(parameters, cost_of):
 
 
 def gradient_planar(namespace, function, inputs, options):
-    """Student's ``backward_propagation`` next to centred differences of their forward and cost."""
+    """``backward_propagation`` on the cache of ``forward_propagation``; the reference adds centred differences."""
     forward = _function(namespace, "forward_propagation")
-    cost = _function(namespace, "compute_cost")
+    cost = namespace.get("compute_cost")
     backward = _function(namespace, function)
     parameters, X, Y = inputs["parameters"], inputs["X"], inputs["Y"]
     _, cache = forward(X, parameters)
     analytic = backward(copy.deepcopy(parameters), cache, X, Y)
-    plus, minus = _perturbed_costs(parameters, lambda p: _scalar_cost(cost(forward(X, p)[0], Y)))
+    plus, minus = _perturbed_costs(parameters, lambda p: _scalar_cost(cost(forward(X, p)[0], Y)), options)
     return {"analytic": analytic, "plus": plus, "minus": minus}
 
 
 def gradient_deep(namespace, function, inputs, options):
-    """Student's ``L_model_backward`` next to centred differences of their forward and cost."""
+    """``L_model_backward`` on the caches of ``L_model_forward``; the reference adds centred differences."""
     forward = _function(namespace, "L_model_forward")
-    cost = _function(namespace, "compute_cost")
+    cost = namespace.get("compute_cost")
     backward = _function(namespace, function)
     parameters, X, Y = inputs["parameters"], inputs["X"], inputs["Y"]
     AL, caches = forward(X, parameters)
     analytic = backward(AL, Y, caches)
-    plus, minus = _perturbed_costs(parameters, lambda p: _scalar_cost(cost(forward(X, p)[0], Y)))
+    plus, minus = _perturbed_costs(parameters, lambda p: _scalar_cost(cost(forward(X, p)[0], Y)), options)
     return {"analytic": analytic, "plus": plus, "minus": minus}
 
 
 def gradient_propagate(namespace, function, inputs, options):
-    """Student's ``propagate`` gradients next to centred differences of its own cost."""
+    """``propagate``'s gradients; the reference adds centred differences of its cost."""
     propagate = _function(namespace, function)
     parameters = {"w": inputs["w"], "b": np.array(float(inputs["b"]))}
     X, Y = inputs["X"], inputs["Y"]
     grads, _ = propagate(parameters["w"].copy(), float(parameters["b"]), X, Y)
     plus, minus = _perturbed_costs(
-        parameters, lambda p: _scalar_cost(propagate(p["w"], float(p["b"]), X, Y)[1]))
+        parameters, lambda p: _scalar_cost(propagate(p["w"], float(p["b"]), X, Y)[1]), options)
     return {"analytic": {"dw": grads["dw"], "db": grads["db"]}, "plus": plus, "minus": minus}
 
 

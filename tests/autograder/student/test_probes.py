@@ -61,8 +61,26 @@ def test_gradient_probe_restores_every_parameter():
               "W2": rng.normal(size=(1, 3)), "b2": rng.normal(size=(1, 1))}
     X, Y = rng.normal(size=(2, 5)), (rng.random((1, 5)) > 0.5).astype(float)
     result = run_probe(reference_namespace("planar_classification"), "gradient_planar", "backward_propagation",
-                       {"parameters": params, "X": X, "Y": Y}, {})
+                       {"parameters": params, "X": X, "Y": Y}, {"centred_differences": True})
     assert result["status"] == "ok"
     numeric = (result["value"]["plus"]["dW1"] - result["value"]["minus"]["dW1"]) / 2e-6
     analytic = ref.backward_propagation(params, ref.forward_propagation(X, params)[1], X, Y)["dW1"]
     assert np.allclose(numeric, analytic, rtol=1e-5, atol=1e-9)
+
+
+def test_student_probes_never_call_the_cost():
+    """Without the grader's option a gradient probe runs forward and backward only: a cost that lies is never asked."""
+    from autograder.namespace import reference_namespace
+
+    def cost(*args):
+        raise AssertionError("the student's cost was called")
+
+    rng = np.random.default_rng(1)
+    params = {"W1": rng.normal(size=(3, 2)), "b1": rng.normal(size=(3, 1)),
+              "W2": rng.normal(size=(1, 3)), "b2": rng.normal(size=(1, 1))}
+    X, Y = rng.normal(size=(2, 5)), (rng.random((1, 5)) > 0.5).astype(float)
+    namespace = dict(reference_namespace("planar_classification"), compute_cost=cost)
+    result = run_probe(namespace, "gradient_planar", "backward_propagation", {"parameters": params, "X": X, "Y": Y},
+                       {})
+    assert result["status"] == "ok"
+    assert result["value"]["plus"] == {} and set(result["value"]["analytic"]) >= {"dW1", "db1", "dW2", "db2"}
