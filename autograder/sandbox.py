@@ -11,10 +11,12 @@ The client talks to the kernel over ZeroMQ IPC sockets (never TCP).
 
 ``sandbox_init.py`` is PID 1 of the new namespaces. It mounts a new /proc and size-limited
 tmpfs over /tmp, /dev/shm and the working directory (``/home/student``), an empty read-only
-folder over /run, hides the ``autograder`` and ``solutions`` packages, the repo's ``source/``,
-``tests/`` and ``.git/`` and ``policy.hidden_paths`` (which must exist when the kernel starts:
-a folder made later is visible, read-only), keeps the Python prefixes reachable (a pyenv
-Python under /root included), makes every other mount read-only,
+folder over /run, masks every top-level folder but the system's (``masked_folders``: /root,
+/srv, /opt, /var, /mnt, a /work of repos and courses, ...: other courses on the machine are not
+there), hides the ``autograder`` and ``solutions`` packages, the repo's ``source/``, ``tests/``
+and ``.git/`` and ``policy.hidden_paths`` (which must exist when the kernel starts: a folder
+made later is visible, read-only), keeps the Python prefixes reachable (a pyenv Python under
+/root, a venv inside a masked repo), makes every other mount read-only,
 then forks the kernel with the rlimits, no capabilities, no groups, ``no_new_privs`` and a
 dedicated high uid/gid with no passwd entry (a new one per kernel, so ``RLIMIT_NPROC`` counts
 this kernel's processes alone). The network namespace has only a loopback that is down: no
@@ -62,6 +64,9 @@ WORKDIR_PARENT = "/home"       # full mode: a root-owned tmpfs skeleton is mount
 WORKDIR_NAME = "student"       # ... and the working directory's tmpfs inside it
 SCRATCH = "/tmp/.kernel"       # full mode: IPC sockets, connection file, matplotlib and IPython folders
 COVERED = ("/run", "/var/run")  # full mode: empty read-only folders over these (host services' sockets)
+# full mode: the top-level folders a kernel sees as they are (read-only); every other one is masked
+SYSTEM_FOLDERS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev", "proc", "sys", "tmp",
+                  "run", "home")
 PORTS = {"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5}
 LOG_BYTES = 64 * 1024          # the last bytes of the kernel's own stdout/stderr kept for error messages
 UID_RANGE = (3_000_000, 4_000_000)
@@ -81,6 +86,7 @@ class Policy:
     workdir_bytes: int = 256 * 1024**2   # size of the private tmpfs working directory (and of /tmp)
     network: bool = False
     hidden_paths: tuple = ()             # extra paths to hide (besides the autograder and solutions packages)
+    mask_host: bool = True               # full mode: mask every top-level folder but the system's (see masked_folders)
 
 
 # The kernel's launcher, run as ``python -c LAUNCHER -f connection.json``: it limits (degraded
@@ -359,6 +365,21 @@ def default_hidden_paths() -> list:
     return paths
 
 
+def masked_folders(root="/") -> list:
+    """The top-level folders a full-mode kernel sees empty: all but ``SYSTEM_FOLDERS`` (and symlinks to them).
+
+    /root, /srv, /opt, /var, /mnt, /media and any other top-level folder (a /work holding repos and
+    courses, say) are masked whole; /home is replaced by the sandbox's own skeleton, /tmp by a
+    tmpfs. The Python environment the kernel runs in is bound back at its own path afterwards.
+    """
+    found = []
+    for entry in sorted(Path(root).iterdir()):
+        if entry.name in SYSTEM_FOLDERS or entry.is_symlink() or not entry.is_dir():
+            continue
+        found.append(str(entry))
+    return found
+
+
 def _python_prefixes():
     """The folders the kernel's Python needs, outermost only."""
     found = []
@@ -392,6 +413,8 @@ def _start_full(kernel):
         workdir = f"/tmp/.sandbox/{WORKDIR_NAME}"
     connection = _connection(f"{SCRATCH}/ipc/kernel")
     hide = [str(p) for p in default_hidden_paths()] + [str(Path(p).resolve()) for p in policy.hidden_paths]
+    if policy.mask_host:  # the files lying at the top level (/.dockerenv, installers, notes): empty
+        hide += [str(p) for p in Path("/").iterdir() if p.is_file() and not p.is_symlink()]
     config = {
         "uid": uid, "gid": uid, "grader_mount_namespace": os.readlink("/proc/self/ns/mnt"),
         "tmp_bytes": policy.workdir_bytes, "shm_bytes": min(policy.workdir_bytes, 64 * 1024**2),
@@ -400,6 +423,7 @@ def _start_full(kernel):
         "extra_files": [[f"{SCRATCH}/matplotlib/{p.name}", str(p)] for p in _matplotlib_cache()],
         "scratch": SCRATCH, "connection": connection,
         "expose": _python_prefixes(), "hide": hide, "cover": list(COVERED),
+        "mask": masked_folders() if policy.mask_host else [],
         "rlimits": _rlimits(policy, policy.max_processes),
         "argv": _kernel_argv(f"{SCRATCH}/ipc/kernel.json", {}),
         "env": _environment(workdir, SCRATCH, kernel.env),

@@ -14,8 +14,12 @@ from standard input (JSON, see ``autograder.sandbox._full_config``). In order, i
 2. keeps the Python environment reachable: each prefix the kernel needs that was covered by
    those mounts, or lies under a folder the sandbox user may not enter (``/root`` for a pyenv
    Python), is bound back at its own path over a root-owned tmpfs skeleton;
-3. covers /run with an empty read-only folder (no host service's socket is reachable) and hides
-   the given paths (an empty mode-000 tmpfs over a folder, an empty mode-000 file over a file);
+3. masks the host's own folders (``mask``: every top-level folder but the system's, so /root,
+   /srv, /opt, /var, /work and whatever else holds courses, repos and data) with empty root-owned
+   folders, covers /run with an empty read-only folder (no host service's socket is reachable)
+   and hides the given paths (an empty mode-000 tmpfs over a folder, an empty mode-000 file over a
+   file); the Python prefixes of step 2 are bound back afterwards, so a virtual environment inside
+   a masked repo stays reachable while the repo around it does not;
 4. remounts every other mount read-only, so nothing outside the tmpfs mounts can be written;
 5. forks the kernel: new session, ``oom_score_adj`` 1000, the rlimits, no capabilities (bounding
    set dropped), no supplementary groups, the sandbox uid/gid, ``no_new_privs``, then ``execve``;
@@ -161,6 +165,12 @@ def cover(paths):
         tmpfs(path, 4096, 0o755, flags=MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
+def mask(paths):
+    """An empty root-owned folder over each folder of ``paths``; made read-only with every other mount later."""
+    for path in sorted({os.path.realpath(p) for p in paths if os.path.isdir(p) and not os.path.islink(p)}):
+        tmpfs(path, 1 << 20, 0o755)
+
+
 def hide(paths, empty_file):
     for path in paths:
         if not os.path.lexists(path):
@@ -295,6 +305,7 @@ def setup(config):
     os.chown(conn, uid, gid)
     os.chmod(conn, 0o600)
 
+    mask(config.get("mask", []))
     cover(config.get("cover", []))
     expose(kept, 1 << 20)
     hide(config["hide"], empty_file)

@@ -197,7 +197,6 @@ print("DONE reading")
 # What an instructor who uses the repo as the course leaves in it (git ignores them all).
 REPO_COURSE_NAMES = ("gradebook.db", "submitted", "autograded", "feedback", "grades.csv", "nndl-quickstart")
 REPO = Path(__file__).resolve().parents[2]
-REPO_COURSE_FILES = tuple(name for name in REPO_COURSE_NAMES if (REPO / name).exists())
 
 READ_REPO_COURSE = """\
 import os
@@ -222,7 +221,7 @@ LEAK = "LE" + "AK"  # the word never shows in this source, only in what it print
 import os, time
 start, seen, found, complete = time.monotonic(), 0, [], True
 here = os.getcwd()  # its own notebook is another case (read_own_notebook), ...
-skipped = {os.path.join("@REPO@", name) for name in REPO_COURSE_NAMES}  # ... and so is the repo's own course
+skipped = set()  # the repo's own course folders are searched too: the sandbox masks them
 for root, dirs, files in os.walk("/", onerror=lambda e: None):
     if root == "/":
         dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev")]
@@ -656,16 +655,6 @@ PATCHED_JUDGES = ("from .compare import compare\nJUDGES = {k: (lambda *a, **k: (
 PATCHED_CHECKS = "def check(function, namespace):\n    print(function + ': all public checks passed')\n"
 
 
-# ------------------------------------------------------------------------------------------- engine bugs still open
-
-REPO_COURSE_VISIBLE = (
-    "engine bug: the sandbox hides the repo's source/, tests/, .git/ and build/ but not what an instructor who "
-    "uses the repo as the course keeps in it (gradebook.db with every hidden test's code and the grades, "
-    "submitted/, autograded/, feedback/, grades.csv, nndl-quickstart/); grading any other course, student code "
-    "reads them (batch hides them only for the course being graded; the sandbox hides a list of paths and shows "
-    "the rest of the host read-only, so any other course folder on the machine is as readable)")
-
-
 # ------------------------------------------------------------------------------------------- the corpus
 
 CASES = [
@@ -702,8 +691,7 @@ CASES = [
     Case("read_own_notebook", "cheat", "reads the notebook file staged in its working directory",
          edits=(("insert", "end", READ_OWN_NOTEBOOK),), says=(("notebook", "DONE own notebook"),)),
     Case("read_repo_course_files", "cheat", "reads what the repo holds as a course: gradebook.db, submitted/, ...",
-         edits=(("insert", "end", READ_REPO_COURSE),), says=(("notebook", "DONE repo course"),),
-         xfail=REPO_COURSE_VISIBLE if REPO_COURSE_FILES else None),
+         edits=(("insert", "end", READ_REPO_COURSE),), says=(("notebook", "DONE repo course"),)),
     Case("read_gradebook", "cheat", "reads the course's gradebook.db", edits=(("insert", "end", READ_GRADEBOOK),),
          says=(("notebook", "DONE gradebook"),)),
     Case("write_gradebook", "cheat", "writes the course's gradebook.db (sqlite3 UPDATE and INSERT)",

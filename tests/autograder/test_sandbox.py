@@ -341,3 +341,19 @@ def test_degraded_mode_blocks_the_grader_packages(secret, monkeypatch):
         assert (workdir / "hello.py").is_file()
     assert not workdir.exists()
     assert not k.is_alive()
+
+
+def test_the_host_is_masked_but_python_works(kernel):
+    """Repos, courses and data elsewhere on the host are not there; the kernel's Python environment is."""
+    masked = sandbox.masked_folders()
+    assert "/root" in masked and "/var" in masked
+    for target in (REPO / "README.md", REPO / "pyproject.toml", REPO / "nbgrader_config.py"):
+        out, error = run(kernel, f"print(open({str(target)!r}).read()[:20])")
+        assert error in ("FileNotFoundError", "PermissionError"), (target, out)
+    out, error = run(kernel, f"import os; print(sorted(os.listdir({str(REPO)!r})))")
+    assert error is None and set(eval(out)) <= {".venv", "venv", ".tox"}, out
+    out, error = run(kernel, "import numpy, matplotlib, h5py; print(numpy.ones(2).sum())")
+    assert (out, error) == ("2.0", None)
+    for top in (p for p in Path("/").iterdir() if p.is_file() and not p.is_symlink()):
+        out, error = run(kernel, f"print(len(open({str(top)!r}, 'rb').read()))")
+        assert out == "0" or error in ("PermissionError", "FileNotFoundError"), top
