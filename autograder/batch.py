@@ -306,8 +306,11 @@ class _Inline:
     def broken(self, exc):
         return False
 
-    def restart(self):
+    def restart(self, interrupt=False):
         pass
+
+    def abandon(self, futures):
+        return False  # a job in this process cannot be stopped from outside: no watchdog
 
     def close(self, interrupted=False, futures=()):
         pass
@@ -323,11 +326,11 @@ class _Local:
         self.pool = None
         self.restart()
 
-    def restart(self):
+    def restart(self, interrupt=False):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         if self.pool is not None:
-            self._stop(self.pool)
+            self._stop(self.pool, interrupt=interrupt)
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_init_worker, initargs=(os.getpid(),))
 
@@ -342,6 +345,11 @@ class _Local:
     def broken(self, exc):
         from concurrent.futures.process import BrokenProcessPool
         return isinstance(exc, BrokenProcessPool)
+
+    def abandon(self, futures):
+        """Stop jobs that run too long: the pool cannot stop one job, so every worker is replaced."""
+        self.restart(interrupt=True)
+        return True  # the other jobs in flight are lost too: the caller submits them again
 
     @staticmethod
     def _stop(pool, interrupt=False):
@@ -398,8 +406,16 @@ class _Dask:
     def broken(self, exc):
         return False  # Dask retries a task whose worker died, then raises KilledWorker: a failure
 
-    def restart(self):
+    def restart(self, interrupt=False):
         pass
+
+    def abandon(self, futures):
+        """Cancel jobs that run too long (a task already running ends on its worker; its result is dropped)."""
+        try:
+            self.client.cancel(list(futures))
+        except Exception:
+            pass
+        return False  # the other jobs go on
 
     def close(self, interrupted=False, futures=()):
         if futures:  # a task already running finishes on its worker; its result is dropped
@@ -488,7 +504,7 @@ def _students(course_dir, assignment, wanted):
 
 
 def grade_assignment(course_dir, assignment, workers=None, scheduler=None, seed=None, timeouts=None, policy=None,
-                     progress=True, students=None, grade=None, force=False):
+                     progress=True, students=None, grade=None, force=False, submission_timeout=None):
     """Grade every submission of ``assignment`` in ``course_dir``; returns a ``BatchReport``.
 
     ``workers``: local worker processes (default ``os.cpu_count()``; 0 grades in this process);
@@ -496,6 +512,9 @@ def grade_assignment(course_dir, assignment, workers=None, scheduler=None, seed=
     cluster and ``workers`` caps the submissions in flight (default: the cluster's threads).
     ``grade`` replaces ``runner.grade_submission`` (a module-level function, for the workers to
     import). ``force`` re-grades everything (with a fresh seed unless ``seed`` is given).
+    ``submission_timeout`` (seconds; default ``submission_limit(assignment, timeouts)``) is the
+    coordinator's watchdog: a submission still in a worker after that long scores 0 with a note
+    (its worker is stopped; with local workers the others in flight are started again).
     Ctrl-C stops the run (``KeyboardInterrupt``); what was graded stays, and the next run resumes.
     """
     from autograder import submissions
@@ -553,6 +572,7 @@ def grade_assignment(course_dir, assignment, workers=None, scheduler=None, seed=
                                    dict(grade=grade, policy=policy, timeouts=timeouts, support_dir=str(support_dir),
                                         hidden_paths=hidden),
                                    Progress(len(todo), enabled=progress))
+        coordinator.limit = submission_timeout or submission_limit(assignment, timeouts)
         interrupted = True
         try:
             if todo:
@@ -581,6 +601,19 @@ def grade_assignment(course_dir, assignment, workers=None, scheduler=None, seed=
     return report
 
 
+def submission_limit(assignment, timeouts=None):
+    """The watchdog's default: every cell of the notebook, every check's probe and some restarts, at their limits.
+
+    The runner's own timeouts end a stuck cell or probe long before; this only catches a worker
+    that is stuck itself (a kernel that neither answers nor dies, a hung file system).
+    """
+    from autograder import catalogue
+    from autograder.runner import Timeouts
+
+    timeouts = timeouts or Timeouts()
+    return timeouts.notebook + len(catalogue.checks(assignment)) * timeouts.probe + 300.0
+
+
 def _scores(course_dir, assignment):
     from autograder.gradebook import scores
     return scores(course_dir, assignment)
@@ -593,6 +626,8 @@ class _Coordinator:
         self.course_dir, self.assignment, self.seed = course_dir, assignment, seed
         self.writer, self.state, self.report, self.common, self.progress = writer, state, report, common, progress
         self.staged = course_dir / STATE_DIR / "staged" / assignment
+        self.limit = None  # seconds a submission may spend in a worker (the watchdog)
+        self.started = {}  # future -> when it was submitted
 
     def _job(self, student):
         """Stage the submission as nbgrader sanitizes it; returns the job for a worker."""
@@ -614,6 +649,7 @@ class _Coordinator:
                 broken = False
                 for future in done:
                     student, digest, job, solo = inflight.pop(future)
+                    self.started.pop(future, None)
                     exc = future.exception()
                     if exc is not None and backend.broken(exc):
                         broken = True
@@ -629,10 +665,35 @@ class _Coordinator:
                         suspects.append((student, digest))  # every job of the dead pool is lost
                     inflight.clear()
                     backend.restart()
+                else:
+                    self._watchdog(backend, queue, inflight)
         except BaseException:
             backend.close(interrupted=True, futures=list(inflight))
             raise
         backend.close()
+
+    def _watchdog(self, backend, queue, inflight):
+        """Stop the submissions that have been in a worker longer than ``limit``: they score 0, with a note."""
+        if not self.limit:
+            return
+        now = time.monotonic()
+        overdue = [f for f in inflight if now - self.started.get(f, now) > self.limit]
+        if not overdue:
+            return
+        for future in overdue:
+            student = inflight[future][0]
+            self._failed(student, f"grading it took longer than {self.limit:g} s and was stopped "
+                                  "(a stuck kernel or worker)")
+        if backend.abandon(overdue):  # every job in flight was stopped: the others start again
+            for future, (student, digest, job, solo) in reversed(list(inflight.items())):
+                if future not in overdue:
+                    queue.appendleft((student, digest))
+            inflight.clear()
+        else:
+            for future in overdue:
+                inflight.pop(future, None)
+        for future in overdue:
+            self.started.pop(future, None)
 
     def _submit(self, backend, queue, suspects, inflight):
         if any(solo for (_, _, _, solo) in inflight.values()):
@@ -664,6 +725,7 @@ class _Coordinator:
             else:
                 raise
         inflight[future] = (student, digest, job, solo)
+        self.started[future] = time.monotonic()
 
     def _collect(self, student, digest, job, future, exc):
         if exc is not None:

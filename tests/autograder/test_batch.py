@@ -17,7 +17,7 @@ import time
 import nbformat
 import pytest
 
-from autograder import batch, cli, gradebook, grading, samples
+from autograder import batch, catalogue, cli, gradebook, grading, samples
 from autograder.batch import BatchError, BatchReport, Progress, grade_assignment
 
 BASICS = "python_basics"
@@ -52,6 +52,8 @@ FAKE = textwrap.dedent('''
             raise RuntimeError("the grader broke on this one")
         if behaviour == "crash":
             os._exit(3)
+        if behaviour == "hang":
+            time.sleep(3600)
         nb = nbformat.read(notebook_path, as_version=4)
         written = {c.metadata["nbgrader"]["grade_id"]: "NotImplementedError" not in c.source
                    for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
@@ -334,6 +336,29 @@ def test_one_broken_submission_never_stops_the_batch(course, fake):
     again = grade_assignment(course, BASICS, workers=2, grade=fake.grade, progress=False)
     assert again.ok and sorted(again.graded) == ["cy", "s1", "s2", "s3"] and again.seed == report.seed
     assert gradebook.scores(course, BASICS)["cy"] == (POINTS, POINTS)
+
+
+@pytest.mark.slow
+def test_watchdog_stops_a_stuck_submission_and_grades_the_others(course, fake):
+    _more_students(course, ["s1", "s2"])
+    fake.configure(behaviour={"cy": "hang"}, sleep=0.5)
+    began = time.monotonic()
+    report = grade_assignment(course, BASICS, workers=2, grade=fake.grade, progress=False, submission_timeout=25)
+    assert time.monotonic() - began < 180
+    assert report.failed == ["cy"], report.messages
+    assert sorted(report.graded) == ["ada", "bo", "dee", "s1", "s2"]
+    assert "took longer than 25 s" in report.messages["cy"][-1]
+    assert gradebook.scores(course, BASICS)["cy"] == (0.0, POINTS)
+    assert sorted(fake.graded()) == ["ada", "bo", "dee", "s1", "s2"]  # each graded once, none twice
+    fake.configure()
+    again = grade_assignment(course, BASICS, workers=2, grade=fake.grade, progress=False)
+    assert again.graded == ["cy"] and gradebook.scores(course, BASICS)["cy"] == (POINTS, POINTS)
+
+
+def test_watchdog_default_covers_every_cell_and_check():
+    from autograder.runner import Timeouts
+    limit = batch.submission_limit(BASICS, Timeouts(notebook=100, probe=10))
+    assert limit >= 100 + 10 * len(catalogue.checks(BASICS))
 
 
 def test_students_subset_and_unknown_student(course, fake):
