@@ -322,7 +322,7 @@ class _Local:
 
     def __init__(self, workers):
         self.workers = workers
-        self.limit = workers
+        self.limit = workers + 1  # one job waits in the pool's queue: a worker that finishes starts the next at once
         self.pool = None
         self.restart()
 

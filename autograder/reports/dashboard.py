@@ -1,0 +1,644 @@
+"""The class dashboard: one HTML page with PNG plots of how a class did on its assignments.
+
+``build(course_dir)`` reads the course's nbgrader gradebook (scores and the roster, the source of
+truth) and the result records that grading leaves in ``.nndl/results`` (every check's verdict, the
+diagnosed mistakes, timeouts and crashes), and writes ``<course>/reports/dashboard/index.html``
+with its plots beside it:
+
+- a summary per assignment: submissions graded, not graded yet, missing (students of the
+  gradebook without a submission), mean, median, min and max;
+- the submissions that timed out, crashed or could not be graded, with the grader's message;
+- per assignment: the grade distribution (percentages), the failure rate of every check (public
+  and hidden ones told apart, "not implemented" shaded apart from wrong results) and the most
+  common diagnosed mistakes with their hints.
+
+The page is self-contained (inline CSS, images by relative path), every string from the course is
+escaped (messages come from student code), and plots are drawn with matplotlib's Agg canvas on
+``Figure`` objects (no pyplot state). ``DashboardError`` says in one sentence why there is no
+dashboard: no gradebook, a corrupt one, no result records, an unknown assignment.
+"""
+import datetime
+import html
+import os
+import re
+import statistics
+import tempfile
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.reports import exports
+
+DEFAULT_DIR = Path("reports") / "dashboard"
+TOP_MISTAKES = 10
+MESSAGE_CHARS = 400
+
+PUBLIC_COLOUR = "#2f6fb2"
+HIDDEN_COLOUR = "#d9822b"
+HIST_COLOUR = "#4c8bc9"
+INK = "#1f2933"
+MUTED = "#52606d"
+NOT_IMPLEMENTED = ("not implemented", "missing")
+
+
+class DashboardError(RuntimeError):
+    """No dashboard can be built; the message says why and what to do."""
+
+
+# ----------------------------------------------------------------------------- the numbers
+
+
+@dataclass
+class CheckRate:
+    check: str
+    function: str
+    label: str  # "propagate · gradient, public"
+    description: str
+    hidden: bool
+    total: int = 0
+    failed: int = 0  # not passed, for any reason
+    not_implemented: int = 0  # of those: "not implemented" or "missing"
+
+    @property
+    def rate(self):
+        return self.failed / self.total if self.total else 0.0
+
+
+@dataclass
+class MistakeCount:
+    name: str
+    title: str
+    function: str
+    hint: str
+    students: set = field(default_factory=set)
+
+
+@dataclass
+class Problem:
+    student: str
+    assignment: str
+    kind: str  # "timed out", "crashed", "could not be graded"
+    message: str
+    graded_at: str = ""
+
+
+@dataclass
+class AssignmentStats:
+    name: str
+    max_score: float
+    scores: dict  # student -> final score (gradebook; a record's when the gradebook has none)
+    pending: list  # submitted, not graded yet
+    missing: list  # students of the gradebook without a submission
+    records: int  # result records read
+    checks: list  # [CheckRate] in the catalogue's order
+    mistakes: list  # [MistakeCount], most students first
+    problems: list  # [Problem]
+
+    def percents(self):
+        if not self.max_score:
+            return []
+        return [100.0 * s / self.max_score for s in self.scores.values()]
+
+    def figures(self):
+        """Mean, median, min and max of the scores (points), or None without scores."""
+        values = list(self.scores.values())
+        if not values:
+            return None
+        return {"mean": statistics.fmean(values), "median": statistics.median(values),
+                "min": min(values), "max": max(values)}
+
+
+@dataclass
+class Dashboard:
+    course: Path
+    students: list  # ids of the gradebook's students
+    assignments: list  # [AssignmentStats] in the course's order
+    generated_at: str
+
+    @property
+    def problems(self):
+        return [p for a in self.assignments for p in a.problems]
+
+
+def _check_order(assignment):
+    from autograder import catalogue
+
+    try:
+        return {c.id: (i, c) for i, c in enumerate(catalogue.checks(assignment))}
+    except KeyError:
+        return {}
+
+
+def _mistake_function(assignment, name, fallback):
+    from autograder import catalogue
+
+    try:
+        return catalogue.mistake(assignment, name).function or fallback
+    except KeyError:
+        return fallback
+
+
+def _problem(record):
+    """A ``Problem`` for a record that timed out, crashed or could not be graded, else None."""
+    from autograder import results
+
+    failed = record.get("status") == "failed"
+    if not (failed or record.get("timed_out") or record.get("crashed")):
+        return None
+    kind = "timed out" if record.get("timed_out") else "could not be graded" if failed else "crashed"
+    words = results.TIMEOUT_WORDS + results.CRASH_WORDS
+    messages = [str(m) for m in record.get("messages") or []]
+    for row in record.get("checks") or []:
+        messages += [f"{row.get('function')}: {m}" for m in row.get("messages") or []]
+    relevant = [m for m in messages if any(w in m.lower() for w in words)]
+    relevant = list(dict.fromkeys(relevant or [str(m) for m in record.get("messages") or []]))
+    slow = [f for f, total in (record.get("functions") or {}).items() if total.get("timed_out")]
+    if slow:
+        relevant.append(f"ran out of time in: {', '.join(slow)}")
+    text = "\n".join(relevant) or "no message was recorded"
+    if len(text) > MESSAGE_CHARS:
+        text = text[:MESSAGE_CHARS - 1].rstrip() + "…"
+    return Problem(str(record.get("student")), str(record.get("assignment")), kind, text,
+                   _when(record.get("graded_at")))
+
+
+def _when(stamp):
+    """An ISO time stamp as ``2026-11-23 04:17 UTC`` (in its own zone), or as it is when it is not one."""
+    try:
+        moment = datetime.datetime.fromisoformat(str(stamp))
+    except (TypeError, ValueError):
+        return str(stamp or "")
+    zone = moment.strftime("%Z") if moment.tzinfo else ""
+    return f"{moment:%Y-%m-%d %H:%M} {zone}".strip()
+
+
+def _assignment_stats(name, book, records):
+    subs = book.submissions_of(name)
+    recs = records.get(name, {})
+    scores, pending = {}, []
+    for student, sub in subs.items():
+        if sub.graded:
+            scores[student] = sub.score
+        elif student in recs:
+            scores[student] = float(recs[student].get("score") or 0.0)
+        else:
+            pending.append(student)
+    for student, record in recs.items():
+        if student not in subs:
+            scores[student] = float(record.get("score") or 0.0)
+    max_score = book.assignments.get(name, {}).get("max_score") or max(
+        [float(r.get("max_score") or 0.0) for r in recs.values()] or [0.0])
+    missing = [s for s in book.student_ids() if s not in subs and s not in recs]
+
+    order = _check_order(name)
+    rates, mistakes, problems = {}, {}, []
+    for student, record in sorted(recs.items()):
+        problem = _problem(record)
+        if problem:
+            problems.append(problem)
+        if record.get("status") != "graded":
+            continue
+        for row in record.get("checks") or []:
+            check_id = str(row.get("check"))
+            rate = rates.get(check_id)
+            if rate is None:
+                function = str(row.get("function") or "?")
+                rate = rates[check_id] = CheckRate(
+                    check_id, function, f"{function} · {exports.check_kind(row)}",
+                    str(row.get("description") or ""), bool(row.get("hidden")))
+            rate.total += 1
+            if row.get("status") != "passed":
+                rate.failed += 1
+                if row.get("status") in NOT_IMPLEMENTED:
+                    rate.not_implemented += 1
+            for m in row.get("mistakes") or []:
+                key = str(m.get("name") or m.get("title"))
+                entry = mistakes.get(key)
+                if entry is None:
+                    entry = mistakes[key] = MistakeCount(
+                        key, str(m.get("title") or key), _mistake_function(name, key, rate.function),
+                        str(m.get("hint") or ""))
+                entry.students.add(student)
+    seen = {c: i for i, c in enumerate(rates)}
+    checks = sorted(rates.values(), key=lambda r: (order.get(r.check, (len(order),))[0], seen[r.check]))
+    top = sorted(mistakes.values(), key=lambda m: (-len(m.students), m.title.casefold()))
+    return AssignmentStats(name, float(max_score or 0.0), scores, sorted(pending), missing, len(recs),
+                           checks, top, problems)
+
+
+def collect(course_dir, assignments=None):
+    """The numbers of the dashboard (a ``Dashboard``); ``DashboardError`` when there is nothing to show."""
+    from autograder import results
+
+    try:
+        book = exports.read_gradebook(course_dir)
+    except exports.ExportError as error:
+        raise DashboardError(str(error)) from None
+    course = book.path.parent
+    records = results.read_all(course)
+    chosen = exports.choose_assignments(set(book.assignments) | set(records), assignments, course, DashboardError)
+    if not any(records.get(a) for a in chosen):
+        where = course / results.RESULTS_DIR
+        which = f" of {', '.join(chosen)}" if assignments is not None else ""
+        raise DashboardError(f"nothing to show: there are no grading results{which} in {where}; grade the "
+                             "submissions first ('nndl grade' or 'nndl quickstart'), which writes them")
+    stats = [_assignment_stats(a, book, records) for a in chosen]
+    now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z").strip()
+    return Dashboard(course, book.student_ids(), stats, now)
+
+
+# ----------------------------------------------------------------------------- the plots
+
+
+def _figure(width, height):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100, facecolor="white", layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _tidy(ax, grid_axis="y"):
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_color("#9aa5b1")
+    ax.tick_params(colors=MUTED, labelsize=10)
+    ax.grid(axis=grid_axis, color="#e4e7eb", linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def _save(fig, path):
+    fig.savefig(path, format="png", dpi=100, facecolor="white")
+    return path
+
+
+def plot_grades(stats, path):
+    """Histogram of the percentage scores with the mean and median marked."""
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+    fig = _figure(7, 4)
+    ax = fig.add_subplot()
+    percents = stats.percents()
+    bins = [10.0 * i for i in range(11)]
+    ax.hist(percents, bins=bins, color=HIST_COLOUR, edgecolor="white", linewidth=1.5)
+    if percents:
+        mean, median = statistics.fmean(percents), statistics.median(percents)
+        ax.axvline(mean, color="#b83227", linestyle="--", linewidth=2, label=f"mean {mean:.0f}%")
+        ax.axvline(median, color=INK, linestyle=":", linewidth=2, label=f"median {median:.0f}%")
+        ax.legend(frameon=False, fontsize=10, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2,
+                  borderaxespad=0.1)
+    ax.set_ylim(0, max(1, ax.get_ylim()[1]) * 1.12)
+    ax.set_xlim(0, 100)
+    ax.set_xticks(bins)
+    ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(f"score (% of {exports.number(stats.max_score)} points)", color=MUTED, fontsize=10)
+    ax.set_ylabel("submissions", color=MUTED, fontsize=10)
+    fig.suptitle(f"{stats.name}: grade distribution", color=INK, fontsize=12, x=0.015, ha="left")
+    _tidy(ax)
+    return _save(fig, path)
+
+
+def plot_checks(stats, path):
+    """Horizontal bars: the share of graded submissions failing each check, public and hidden apart."""
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import PercentFormatter
+
+    rates = stats.checks
+    height = max(4.0, 0.3 * len(rates) + 1.5)
+    fig = _figure(7, height)
+    ax = fig.add_subplot()
+    positions = list(range(len(rates)))
+    colours = [HIDDEN_COLOUR if r.hidden else PUBLIC_COLOUR for r in rates]
+    wrong = [100.0 * (r.failed - r.not_implemented) / r.total if r.total else 0.0 for r in rates]
+    stub = [100.0 * r.not_implemented / r.total if r.total else 0.0 for r in rates]
+    ax.barh(positions, wrong, color=colours, height=0.68)
+    ax.barh(positions, stub, left=wrong, color=colours, alpha=0.35, height=0.68, hatch="///",
+            edgecolor="white", linewidth=0)
+    for y, r in zip(positions, rates):
+        ax.text(100.0 * r.rate + 1.5, y, f"{100 * r.rate:.0f}%  ({r.failed}/{r.total})", va="center",
+                fontsize=8.5, color=MUTED)
+    ax.set_yticks(positions)
+    ax.set_yticklabels([r.label for r in rates], fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 118)
+    ax.set_xticks([0, 25, 50, 75, 100])
+    ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax.set_xlabel("graded submissions failing the check", color=MUTED, fontsize=10)
+    fig.suptitle(f"{stats.name}: failure rate of every check", color=INK, fontsize=12, x=0.015, ha="left")
+    _tidy(ax, grid_axis="x")
+    ax.spines["bottom"].set_bounds(0, 100)
+    ax.tick_params(axis="y", labelsize=9)
+    handles = [Patch(color=PUBLIC_COLOUR, label="public check"), Patch(color=HIDDEN_COLOUR, label="hidden check"),
+               Patch(facecolor="#cbd2d9", hatch="///", edgecolor="white", label="not implemented")]
+    fig.legend(handles=handles, frameon=False, fontsize=9.5, loc="outside lower center", ncol=3)
+    return _save(fig, path)
+
+
+def plot_overview(dashboard, path):
+    """Every graded submission's percentage per assignment (dots), with the mean (a bar)."""
+    from matplotlib.ticker import PercentFormatter
+
+    rows = [a for a in dashboard.assignments if a.percents()]
+    fig = _figure(7, max(2.6, 0.75 * len(rows) + 1.4))
+    ax = fig.add_subplot()
+    for y, stats in enumerate(rows):
+        percents = sorted(stats.percents())
+        # a small deterministic spread, so that equal scores stay visible
+        offsets = [((i % 5) - 2) * 0.07 for i in range(len(percents))]
+        ax.scatter(percents, [y + o for o in offsets], s=42, color=HIST_COLOUR, alpha=0.75,
+                   edgecolors="white", linewidths=0.8, zorder=3)
+        mean = statistics.fmean(percents)
+        ax.plot([mean, mean], [y - 0.3, y + 0.3], color="#b83227", linewidth=2.5, zorder=4)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([a.name for a in rows], fontsize=10)
+    ax.invert_yaxis()
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xlim(-3, 103)
+    ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax.set_xlabel("score (% of the assignment's points); red bar: mean", color=MUTED, fontsize=10)
+    _tidy(ax, grid_axis="x")
+    return _save(fig, path)
+
+
+# ----------------------------------------------------------------------------- the page
+
+
+def esc(value):
+    return html.escape(str(value), quote=True)
+
+
+def _title(name):
+    return name.replace("_", " ").strip().capitalize() or name
+
+
+def _slug(name):
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name).lstrip(".") or "assignment"
+
+
+def _points_and_percent(points, max_score):
+    pct = f" <span class=\"pct\">{100 * points / max_score:.0f}%</span>" if max_score else ""
+    return f"{esc(exports.number(points))}{pct}"
+
+
+CSS = """
+:root { --ink: #1f2933; --muted: #52606d; --line: #e4e7eb; --bg: #f5f7fa; --card: #ffffff;
+        --public: #2f6fb2; --hidden: #d9822b; --bad: #b83227; --ok: #2f855a; }
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--ink); line-height: 1.5;
+       font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", Roboto, Helvetica, Arial, sans-serif; }
+header.top { background: #1f3a5f; color: #fff; padding: 28px 0 18px; }
+.wrap { max-width: 1160px; margin: 0 auto; padding: 0 24px; }
+header.top h1 { margin: 0 0 4px; font-size: 28px; font-weight: 650; letter-spacing: .2px; }
+header.top .sub { margin: 0; color: #c9d6e8; font-size: 14px; }
+header.top .sub code { color: #fff; background: rgba(255,255,255,.12); }
+nav { margin-top: 14px; display: flex; flex-wrap: wrap; gap: 8px; }
+nav a { color: #fff; text-decoration: none; font-size: 13px; padding: 4px 10px; border-radius: 14px;
+        background: rgba(255,255,255,.14); }
+nav a:hover { background: rgba(255,255,255,.28); }
+main { padding: 8px 0 40px; }
+section.card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; margin: 22px 0;
+               padding: 22px 26px; box-shadow: 0 1px 2px rgba(31,41,51,.05); }
+h2 { font-size: 21px; margin: 0 0 14px; font-weight: 650; }
+h2 code { font-size: 14px; font-weight: 500; color: var(--muted); margin-left: 8px; }
+h3 { font-size: 16px; margin: 22px 0 10px; font-weight: 650; }
+code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .9em;
+       background: #f0f4f8; padding: 1px 5px; border-radius: 4px; }
+table { border-collapse: collapse; width: 100%; font-size: 14px; }
+th, td { text-align: left; padding: 8px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600;
+     background: #f8fafc; }
+tbody tr:nth-child(even) { background: #fbfcfd; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.pct { color: var(--muted); font-size: 12px; margin-left: 2px; }
+.muted { color: var(--muted); }
+.nowrap { white-space: nowrap; }
+.note { color: var(--muted); margin: 6px 0 0; font-size: 14px; }
+.ok { color: var(--ok); font-weight: 600; }
+.kpis { display: flex; flex-wrap: wrap; gap: 10px; margin: 0 0 16px; }
+.kpi { border: 1px solid var(--line); border-radius: 8px; padding: 8px 14px; min-width: 110px; background: #fbfcfd; }
+.kpi b { display: block; font-size: 20px; font-variant-numeric: tabular-nums; }
+.kpi span { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
+.kpi.warn b { color: var(--bad); }
+figure.plot { margin: 18px 0 6px; display: grid; grid-template-columns: minmax(0, 702px) minmax(220px, 1fr);
+               gap: 24px; align-items: start; }
+figure.plot img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 8px; }
+figcaption { font-size: 14px; color: var(--muted); }
+figcaption h4 { margin: 4px 0 8px; font-size: 15px; color: var(--ink); }
+figcaption p { margin: 0 0 10px; }
+table.mini { width: auto; min-width: 200px; font-size: 13.5px; }
+table.mini th { background: none; text-transform: none; letter-spacing: 0; font-size: 13.5px; padding: 4px 10px 4px 0; }
+table.mini td { padding: 4px 0 4px 10px; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin: 0 4px 0 2px; }
+.swatch.public { background: var(--public); } .swatch.hidden { background: var(--hidden); }
+p.label { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; margin: 14px 0 4px; }
+ol.worst { margin: 0; padding-left: 20px; } ol.worst li { margin: 3px 0; } ol.worst b { color: var(--bad); }
+@media (max-width: 980px) { figure.plot { grid-template-columns: 1fr; } }
+.badge { display: inline-block; font-size: 12px; font-weight: 600; padding: 1px 8px; border-radius: 10px;
+         white-space: nowrap; }
+.badge.timed-out { background: #fff4e5; color: #9c4f00; }
+.badge.crashed, .badge.could-not-be-graded { background: #fde8e6; color: var(--bad); }
+.badge.count { background: #e6effa; color: var(--public); }
+td.message { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px;
+             white-space: pre-wrap; word-break: break-word; max-width: 560px; }
+td.students { font-size: 13px; color: var(--muted); }
+footer { color: var(--muted); font-size: 13px; padding: 8px 0 30px; }
+@media print { header.top { background: none; color: var(--ink); } nav { display: none; }
+               section.card { box-shadow: none; break-inside: avoid; } }
+"""
+
+
+def _summary_table(dashboard):
+    head = ("<tr><th>Assignment</th><th class=num>Points</th><th class=num>Graded</th>"
+            "<th class=num>Not graded yet</th><th class=num>Missing</th><th class=num>Problems</th>"
+            "<th class=num>Mean</th><th class=num>Median</th><th class=num>Min</th><th class=num>Max</th></tr>")
+    rows = []
+    for a in dashboard.assignments:
+        figures = a.figures()
+        cells = ([_points_and_percent(figures[k], a.max_score) for k in ("mean", "median", "min", "max")]
+                 if figures else ["–"] * 4)
+        rows.append(
+            f"<tr><td><a href=\"#{esc(_slug(a.name))}\">{esc(_title(a.name))}</a> <code>{esc(a.name)}</code></td>"
+            f"<td class=num>{esc(exports.number(a.max_score))}</td><td class=num>{len(a.scores)}</td>"
+            f"<td class=num>{len(a.pending)}</td><td class=num>{len(a.missing)}</td>"
+            f"<td class=num>{len(a.problems)}</td>"
+            + "".join(f"<td class=num>{c}</td>" for c in cells) + "</tr>")
+    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _problems_table(dashboard):
+    problems = dashboard.problems
+    if not problems:
+        return ("<p class=\"note\"><span class=\"ok\">None.</span> Every graded submission ran to the end: "
+                "no timeout, no crash.</p>")
+    rows = "".join(
+        f"<tr><td>{esc(p.student)}</td><td><code>{esc(p.assignment)}</code></td>"
+        f"<td><span class=\"badge {esc(p.kind.replace(' ', '-'))}\">{esc(p.kind)}</span></td>"
+        f"<td class=\"message\">{esc(p.message)}</td><td class=\"muted nowrap\">{esc(p.graded_at)}</td></tr>"
+        for p in sorted(problems, key=lambda p: (p.assignment, p.student)))
+    return ("<table><thead><tr><th>Student</th><th>Assignment</th><th>Problem</th><th>Message</th>"
+            f"<th>Graded at</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def _mistakes_table(stats):
+    if not stats.mistakes:
+        return "<p class=\"note\">No known mistake was diagnosed in this assignment.</p>"
+    shown = stats.mistakes[:TOP_MISTAKES]
+    rows = "".join(
+        f"<tr><td>{esc(m.title)}</td><td><code>{esc(m.function)}</code></td>"
+        f"<td class=num><span class=\"badge count\">{len(m.students)}</span></td>"
+        f"<td class=\"students\">{esc(', '.join(sorted(m.students)))}</td><td>{esc(m.hint)}</td></tr>"
+        for m in shown)
+    more = len(stats.mistakes) - len(shown)
+    tail = f"<p class=\"note\">…and {more} more, each seen less often.</p>" if more > 0 else ""
+    return ("<table><thead><tr><th>Mistake</th><th>Function</th><th class=num>Students</th><th>Who</th>"
+            f"<th>Hint</th></tr></thead><tbody>{rows}</tbody></table>{tail}")
+
+
+def _plot(src, alt, heading, text):
+    """An image with its explanation beside it (below it on narrow screens)."""
+    return (f"<figure class=\"plot\"><img src=\"{esc(urllib.parse.quote(src))}\" alt=\"{esc(alt)}\">"
+            f"<figcaption><h4>{esc(heading)}</h4>{text}</figcaption></figure>")
+
+
+def _grades_plot(stats, src):
+    percents, figures = stats.percents(), stats.figures()
+    mean, median = statistics.fmean(percents), statistics.median(percents)
+    points = exports.number(stats.max_score)
+    rows = "".join(f"<tr><th>{label}</th><td class=num>{_points_and_percent(figures[key], stats.max_score)}</td></tr>"
+                   for label, key in (("mean", "mean"), ("median", "median"), ("lowest", "min"), ("highest", "max")))
+    text = (f"<p>{len(percents)} graded submissions, out of {esc(points)} points: mean {mean:.1f}%, "
+            f"median {median:.1f}%.</p><table class=\"mini\"><tbody>{rows}</tbody></table>")
+    alt = (f"Histogram of the percentage scores of {len(percents)} submissions of {stats.name}: "
+           f"mean {mean:.0f}%, median {median:.0f}%")
+    return _plot(src, alt, "Grade distribution", text)
+
+
+def _checks_plot(stats, src):
+    graded = max((r.total for r in stats.checks), default=0)
+    hidden = sum(1 for r in stats.checks if r.hidden)
+    worst = sorted(stats.checks, key=lambda r: -r.rate)[:3]
+    items = "".join(f"<li><b>{100 * r.rate:.0f}%</b> <code>{esc(r.label)}</code></li>" for r in worst if r.failed)
+    text = (f"<p>The share of the {graded} graded submissions failing each of the {len(stats.checks)} checks "
+            f"(<span class=\"swatch public\"></span>{len(stats.checks) - hidden} public, "
+            f"<span class=\"swatch hidden\"></span>{hidden} hidden); "
+            "the hatched part failed because the function was not implemented.</p>"
+            + (f"<p class=\"label\">Most failed</p><ol class=\"worst\">{items}</ol>" if items else
+               "<p class=\"ok\">Every check passed everywhere.</p>"))
+    top = worst[0] if worst else None
+    alt = (f"Bar chart of the failure rate of the {len(stats.checks)} checks of {stats.name}"
+           + (f"; the most failed is {top.label} at {100 * top.rate:.0f}%" if top else ""))
+    return _plot(src, alt, "Failure rate of every check", text)
+
+
+def _assignment_section(stats, images):
+    figures = stats.figures()
+    kpis = [("graded", len(stats.scores), False), ("not graded yet", len(stats.pending), bool(stats.pending)),
+            ("missing", len(stats.missing), bool(stats.missing)),
+            ("timed out / crashed", len(stats.problems), bool(stats.problems))]
+    if figures:
+        kpis.append(("mean", f"{100 * figures['mean'] / stats.max_score:.0f}%" if stats.max_score else "–", False))
+        kpis.append(("median", f"{100 * figures['median'] / stats.max_score:.0f}%" if stats.max_score else "–",
+                     False))
+    kpi_html = "".join(f"<div class=\"kpi{' warn' if warn else ''}\"><b>{esc(value)}</b><span>{esc(label)}</span></div>"
+                       for label, value, warn in kpis)
+    parts = []
+    if "grades" in images:
+        parts.append(_grades_plot(stats, images["grades"]))
+    if "checks" in images:
+        parts.append(_checks_plot(stats, images["checks"]))
+    body = "".join(parts) or "<p class=\"note\">No submission of this assignment has been graded yet.</p>"
+    if stats.scores and not stats.checks:
+        body += ("<p class=\"note\">No per-check results for this assignment: its submissions were graded "
+                 "without <code>nndl grade</code>.</p>")
+    return (f"<section class=\"card\" id=\"{esc(_slug(stats.name))}\"><h2>{esc(_title(stats.name))}"
+            f"<code>{esc(stats.name)}</code></h2><div class=\"kpis\">{kpi_html}</div>{body}"
+            f"<h3>Most common diagnosed mistakes</h3>{_mistakes_table(stats)}</section>")
+
+
+def render(dashboard, images):
+    """The HTML page; ``images`` maps ``"overview"`` and ``(assignment, "grades"|"checks")`` to file names."""
+    nav = "".join(f"<a href=\"#{esc(_slug(a.name))}\">{esc(_title(a.name))}</a>" for a in dashboard.assignments)
+    n_sub = sum(len(a.scores) for a in dashboard.assignments)
+    overview = ""
+    if "overview" in images:
+        overview = _plot(images["overview"], "Dot plot of every graded submission's percentage score per "
+                         "assignment, with the mean of each marked", "Scores across assignments",
+                         "<p>Every dot is one graded submission; the red bar is the assignment's mean.</p>")
+    sections = "".join(_assignment_section(a, {k[1]: v for k, v in images.items()
+                                               if isinstance(k, tuple) and k[0] == a.name})
+                       for a in dashboard.assignments)
+    n_problems = len(dashboard.problems)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Class dashboard · {esc(dashboard.course.name)}</title>
+<style>{CSS}</style>
+</head>
+<body>
+<header class="top"><div class="wrap">
+<h1>Class dashboard</h1>
+<p class="sub">Course <code>{esc(dashboard.course)}</code> · {len(dashboard.students)} students in the gradebook ·
+{len(dashboard.assignments)} assignments · {n_sub} graded submissions · generated {esc(dashboard.generated_at)}</p>
+<nav><a href="#summary">Summary</a><a href="#problems">Timeouts &amp; crashes ({n_problems})</a>{nav}</nav>
+</div></header>
+<main><div class="wrap">
+<section class="card" id="summary"><h2>Summary</h2>
+{_summary_table(dashboard)}
+<p class="note">Scores come from the nbgrader gradebook (after late penalties); <em>missing</em> counts students
+of the gradebook without a submission, <em>problems</em> submissions that timed out, crashed or could not be
+graded. Mean, median, min and max are in points, with the percentage of the assignment's points.</p>
+{overview}
+</section>
+<section class="card" id="problems"><h2>Submissions that timed out, crashed or could not be graded</h2>
+{_problems_table(dashboard)}
+</section>
+{sections}
+<footer>Built by <code>nndl dashboard</code> from <code>gradebook.db</code> and the result records in
+<code>.nndl/results</code>. Hidden checks are counted here but never shown to students.</footer>
+</div></main>
+</body>
+</html>
+"""
+
+
+def _write_text(path, text):
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def build(course_dir, out_dir=None, assignments=None):
+    """Write the class dashboard (``index.html`` and its PNG plots); returns the path of ``index.html``.
+
+    ``out_dir`` defaults to ``<course>/reports/dashboard``; ``assignments`` (names) to every
+    assignment of the gradebook or with result records. Raises ``DashboardError`` when there is
+    nothing to show or the gradebook cannot be read.
+    """
+    dashboard = collect(course_dir, assignments)
+    out = Path(out_dir).expanduser().resolve() if out_dir else dashboard.course / DEFAULT_DIR
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DashboardError(f"cannot create the folder {out} for the dashboard ({error.strerror})") from None
+    images = {}
+    for stats in dashboard.assignments:
+        slug = _slug(stats.name)
+        if stats.percents():
+            images[stats.name, "grades"] = plot_grades(stats, out / f"{slug}-grades.png").name
+        if stats.checks:
+            images[stats.name, "checks"] = plot_checks(stats, out / f"{slug}-checks.png").name
+    if sum(1 for a in dashboard.assignments if a.percents()) > 1:
+        images["overview"] = plot_overview(dashboard, out / "overview.png").name
+    return _write_text(out / "index.html", render(dashboard, images))

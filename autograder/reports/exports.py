@@ -1,0 +1,571 @@
+"""Grades out of the course, in the layouts other tools import.
+
+Three exports, all read from the course's nbgrader gradebook (the source of truth for scores and
+for the roster) and, where per-check detail is wanted, from the result records of
+``autograder.results``:
+
+- ``nbgrader_csv``: nbgrader's own CSV, written by ``nbgrader export`` itself;
+- ``canvas_csv``: a CSV in the layout of a Canvas gradebook export, which Canvas imports back
+  (Grades > Import): the columns ``Student``, ``ID``, ``SIS User ID``, ``SIS Login ID``,
+  ``Section``, one column per assignment, and a ``Points Possible`` row under the header;
+- ``gradescope``: a Gradescope autograder ``results.json`` per submission.
+
+Every function raises ``ExportError`` with a sentence for people when it cannot do its job: no
+gradebook, a gradebook that is not one (corrupt, not SQLite), an unknown assignment, an unreadable
+roster. Nothing here writes to the gradebook.
+
+The small reader ``read_gradebook`` is shared with the class dashboard (``dashboard.py``).
+"""
+import csv
+import datetime
+import io
+import json
+import os
+import re
+import sqlite3
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.namespace import ASSIGNMENTS
+
+REPORTS_DIR = "reports"
+# What Canvas writes in the ``Student`` column of the row under the header (with its indent).
+POINTS_POSSIBLE = "    Points Possible"
+CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+NBGRADER_TABLES = {"student", "assignment", "submitted_assignment"}
+HIDDEN_VISIBILITY = "after_published"  # Gradescope: shown once the instructor publishes grades
+PUBLIC_VISIBILITY = "visible"
+
+
+class ExportError(RuntimeError):
+    """An export could not be written; the message says why and what to do."""
+
+
+class UnmatchedStudents(ExportError):
+    """``canvas_csv`` with a roster wrote its file, but without the students the roster lacks.
+
+    ``path`` is the file written and ``unmatched`` the nbgrader ids of the students left out.
+    """
+
+    def __init__(self, message, path, unmatched):
+        super().__init__(message)
+        self.path = Path(path)
+        self.unmatched = list(unmatched)
+
+
+# ----------------------------------------------------------------------------- the gradebook
+
+
+@dataclass
+class Student:
+    id: str
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    lms_user_id: str = ""
+
+    @property
+    def sortable_name(self):
+        """``Last, First`` as Canvas writes it, or whatever part of it is known, or the id."""
+        if self.last_name and self.first_name:
+            return f"{self.last_name}, {self.first_name}"
+        return self.last_name or self.first_name or self.id
+
+
+@dataclass
+class Submission:
+    student: str
+    assignment: str
+    raw_score: float
+    max_score: float
+    penalty: float = 0.0
+    graded: bool = True  # every graded cell has a score (autograded, or graded by hand)
+    timestamp: object = None
+    cells: dict = field(default_factory=dict)  # grade cell name -> (score or None, max_score)
+
+    @property
+    def score(self):
+        """The score after the late penalty, as ``nbgrader export`` computes it."""
+        return max(0.0, self.raw_score - self.penalty)
+
+
+@dataclass
+class GradebookData:
+    path: Path
+    students: list  # [Student], in the gradebook's order
+    assignments: dict  # name -> {"max_score": float, "duedate": datetime or None}
+    submissions: dict  # (assignment, student) -> Submission
+
+    def student_ids(self):
+        return [s.id for s in self.students]
+
+    def submissions_of(self, assignment):
+        return {s: sub for (a, s), sub in self.submissions.items() if a == assignment}
+
+
+def _course(course_dir):
+    course = Path(course_dir).expanduser().resolve()
+    if not course.is_dir():
+        raise ExportError(f"there is no course folder at {course}")
+    return course
+
+
+def gradebook_path(course_dir):
+    return _course(course_dir) / "gradebook.db"
+
+
+def _inspect(path):
+    """The tables and courses of an SQLite file, read-only; ExportError when it is not a gradebook."""
+    try:
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        raise ExportError(f"the gradebook {path} cannot be opened ({error})") from None
+    try:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        courses = []
+        if "course" in tables:
+            courses = [row[0] for row in connection.execute("SELECT id FROM course")]
+    except sqlite3.Error as error:
+        raise ExportError(f"the gradebook {path} is corrupt or not an SQLite database ({error}); "
+                          "restore it from a backup, or grade the course again") from None
+    finally:
+        connection.close()
+    if not NBGRADER_TABLES <= tables:
+        raise ExportError(f"{path} is an SQLite database but not an nbgrader gradebook (it lacks the tables "
+                          f"{', '.join(sorted(NBGRADER_TABLES - tables))}); restore it from a backup, "
+                          "or grade the course again")
+    return courses
+
+
+def _course_id(course, courses):
+    """The course id of the course's nbgrader_config.py when the gradebook has it, else one it has.
+
+    nbgrader's ``Gradebook`` adds the course id it is given when it is missing: one it already has
+    keeps this reader from writing.
+    """
+    wanted = None
+    config = course / "nbgrader_config.py"
+    if config.is_file():
+        match = re.search(r"""course_id\s*=\s*['"]([^'"]+)['"]""", config.read_text(encoding="utf-8",
+                                                                                  errors="replace"))
+        wanted = match.group(1) if match else None
+    if wanted in courses or not courses:
+        return wanted or "default_course"
+    return courses[0]
+
+
+def _text(value):
+    return "" if value is None else str(value)
+
+
+def read_gradebook(course_dir):
+    """Students, assignments and submissions of the course's ``gradebook.db``, through nbgrader's API.
+
+    Raises ``ExportError`` when there is no gradebook or it cannot be read. Never writes to it.
+    """
+    course = _course(course_dir)
+    path = course / "gradebook.db"
+    if not path.is_file():
+        raise ExportError(f"there is no gradebook at {path}: grade the course first "
+                          "('nndl grade' or 'nndl quickstart'), or run this in the course folder")
+    if path.stat().st_size == 0:
+        raise ExportError(f"the gradebook {path} is an empty file: restore it from a backup, or grade the "
+                          "course again")
+    courses = _inspect(path)
+
+    from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning, SQLAlchemyError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)
+            with Gradebook(f"sqlite:///{path}", _course_id(course, courses)) as gb:
+                students = [Student(s.id, _text(s.first_name), _text(s.last_name), _text(s.email),
+                                    _text(s.lms_user_id)) for s in gb.students]
+                assignments, submissions = {}, {}
+                for assignment in gb.assignments:
+                    assignments[assignment.name] = {"max_score": float(assignment.max_score or 0.0),
+                                                    "duedate": assignment.duedate}
+                    for sub in gb.assignment_submissions(assignment.name):
+                        grades = [g for nb in sub.notebooks for g in nb.grades]
+                        cells = {}
+                        for g in grades:
+                            value = g.manual_score if g.manual_score is not None else g.auto_score
+                            cells[g.name] = (None if value is None else float(value), float(g.max_score or 0.0))
+                        submissions[assignment.name, sub.student.id] = Submission(
+                            student=sub.student.id, assignment=assignment.name,
+                            raw_score=float(sub.score or 0.0), max_score=float(sub.max_score or 0.0),
+                            penalty=float(sub.late_submission_penalty or 0.0),
+                            graded=bool(grades) and all(v is not None for v, _ in cells.values()),
+                            timestamp=sub.timestamp, cells=cells)
+    except (SQLAlchemyError, sqlite3.Error) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        if "locked" in reason:
+            raise ExportError(f"the gradebook {path} is busy (another command is writing to it): "
+                              "try again when it has finished") from None
+        raise ExportError(f"the gradebook {path} cannot be read ({reason}); restore it from a backup, "
+                          "or grade the course again") from None
+    return GradebookData(path, students, assignments, submissions)
+
+
+def order_assignments(names):
+    """Assignment names in the course's order (the five of the course first, others by name)."""
+    rank = {name: i for i, name in enumerate(ASSIGNMENTS)}
+    return sorted(set(names), key=lambda n: (rank.get(n, len(rank)), n))
+
+
+def choose_assignments(known, requested, course, error=ExportError):
+    """``requested`` (all of ``known`` when None) checked against ``known``, in the course's order."""
+    known = order_assignments(known)
+    if requested is None:
+        return known
+    if isinstance(requested, str):
+        requested = [requested]
+    unknown = [a for a in requested if a not in known]
+    if unknown:
+        have = ", ".join(known) if known else "none"
+        raise error(f"unknown assignment {', '.join(map(repr, unknown))}: the gradebook of {course} "
+                    f"has {have}")
+    return order_assignments(requested)
+
+
+# ----------------------------------------------------------------------------- writing files
+
+
+def _write_atomic(path, text):
+    """Write ``text`` to ``path`` through a temporary file beside it: never a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def number(value):
+    """A score as people write it: ``22``, ``7.5``, ``0.3333``."""
+    text = f"{float(value):.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+# ----------------------------------------------------------------------------- nbgrader
+
+
+def nbgrader_csv(course_dir, path=None):
+    """nbgrader's CSV of every student and assignment, by ``nbgrader export``; returns its path.
+
+    ``path`` defaults to ``<course>/grades.csv`` (nbgrader's own default).
+    """
+    course = _course(course_dir)
+    read_gradebook(course)  # a clear error before nbgrader makes an empty gradebook or a traceback
+    from autograder import grading
+
+    target = Path(path).expanduser().resolve() if path else course / "grades.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        result = grading.run_nbgrader(["export", "--to", tmp], course)
+        if result.returncode != 0:
+            lines = [ln for ln in (result.stderr or "").splitlines() if ln.strip()]
+            raise ExportError("nbgrader export failed: " + (" / ".join(lines[-3:]) or f"exit code {result.returncode}"))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return target
+
+
+# ----------------------------------------------------------------------------- Canvas
+
+
+def _read_roster(roster):
+    """``(header, rows)`` of a CSV exported from Canvas (Grades > Export), without Points Possible rows."""
+    roster = Path(roster).expanduser()
+    try:
+        text = roster.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ExportError(f"there is no roster file at {roster}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ExportError(f"the roster {roster} cannot be read ({error})") from None
+    try:
+        reader = csv.DictReader(io.StringIO(text))
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        rows = []
+        for raw in reader:
+            row = {(k or "").strip(): (v or "").strip() if isinstance(v, str) else "" for k, v in raw.items()}
+            name = row.get("Student", "")
+            if name.lower().startswith("points possible") or name.lower() == "student, test":
+                continue  # Canvas's points row, and the test student of Student View
+            rows.append(row)
+    except csv.Error as error:
+        raise ExportError(f"the roster {roster} is not a CSV file Canvas exported ({error})") from None
+    missing = [c for c in ("Student", "ID") if c not in header]
+    if missing or not any(c in header for c in ("SIS Login ID", "SIS User ID")):
+        raise ExportError(f"the roster {roster} lacks the Canvas columns {', '.join(missing) or 'SIS Login ID'}: "
+                          "export it from Canvas with Grades > Export > Export Entire Gradebook")
+    return header, rows
+
+
+def _key(value):
+    return (value or "").strip().casefold()
+
+
+def _match(student, rows):
+    """The roster row of a gradebook student: nbgrader id = SIS Login ID, else = ID (or lms_user_id = ID)."""
+    tries = [("SIS Login ID", student.id), ("ID", student.lms_user_id), ("ID", student.id),
+             ("SIS User ID", student.id)]
+    for column, value in tries:
+        if not _key(value):
+            continue
+        for row in rows:
+            if _key(row.get(column)) == _key(value):
+                return row
+    return None
+
+
+_CANVAS_ID = re.compile(r"^(?P<name>.*?)\s*\((?P<id>\d+)\)$")
+
+
+def _assignment_column(assignment, header):
+    """The roster's column of an assignment (``name (canvas id)``, so Canvas updates it), else its name."""
+    for column in header:
+        match = _CANVAS_ID.match(column)
+        if match and match.group("name").strip().casefold() == assignment.casefold():
+            return column
+    for column in header:
+        if column.casefold() == assignment.casefold():
+            return column
+    return assignment
+
+
+def canvas_csv(course_dir, path=None, assignments=None, roster=None):
+    """A CSV that Canvas imports into its gradebook (Grades > Import); returns its path.
+
+    The layout of a Canvas gradebook export: the columns ``Student`` (``Last, First``), ``ID`` (the
+    Canvas user id), ``SIS User ID``, ``SIS Login ID``, ``Section``, then one column per assignment,
+    and under the header a ``Points Possible`` row with each assignment's maximum. One row per
+    student of the gradebook; a student's score is the gradebook's (after any late penalty), an
+    empty cell where there is no graded submission. Canvas leaves empty cells alone.
+
+    Without ``roster`` the identity comes from the gradebook: the name from nbgrader's first and
+    last name, ``ID`` from its ``lms_user_id``, ``SIS Login ID`` = the nbgrader student id. An
+    assignment column named after the assignment makes Canvas create that assignment on import.
+
+    With ``roster`` (a CSV exported from Canvas) the five identity columns come from the roster row
+    whose ``SIS Login ID`` (or else ``ID``) is the nbgrader student id, and an assignment's column
+    takes the roster's header ``<name> (<canvas id>)`` when it has one, so the import updates the
+    existing Canvas assignment. Gradebook students the roster does not list are left out of the
+    file, and ``UnmatchedStudents`` (an ``ExportError``) is raised *after* writing it, naming them.
+
+    ``path`` defaults to ``<course>/reports/canvas_grades.csv``.
+    """
+    course = _course(course_dir)
+    book = read_gradebook(course)
+    chosen = choose_assignments(book.assignments, assignments, course)
+    if not book.students:
+        raise ExportError(f"the gradebook {book.path} has no students yet: grade the course first")
+    header, rows = _read_roster(roster) if roster else ([], [])
+    columns = {a: _assignment_column(a, header) for a in chosen}
+
+    lines = [[*CANVAS_COLUMNS, *columns.values()],
+             [POINTS_POSSIBLE, "", "", "", "", *[number(book.assignments[a]["max_score"]) for a in chosen]]]
+    unmatched, body = [], []
+    for student in book.students:
+        if roster:
+            row = _match(student, rows)
+            if row is None:
+                unmatched.append(student.id)
+                continue
+            identity = [row.get(c, "") for c in CANVAS_COLUMNS]
+        else:
+            identity = [student.sortable_name, student.lms_user_id, "", student.id, ""]
+        cells = []
+        for assignment in chosen:
+            sub = book.submissions.get((assignment, student.id))
+            cells.append(number(sub.score) if sub is not None and sub.graded else "")
+        body.append([*identity, *cells])
+    body.sort(key=lambda r: (r[0].casefold(), r[3].casefold(), r[1]))
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows(lines + body)
+    target = Path(path).expanduser().resolve() if path else course / REPORTS_DIR / "canvas_grades.csv"
+    _write_atomic(target, buffer.getvalue())
+    if unmatched:
+        raise UnmatchedStudents(
+            f"wrote {target} without {len(unmatched)} student(s) of the gradebook that the roster {roster} "
+            f"does not list (matched on SIS Login ID, then ID): {', '.join(sorted(unmatched))}. "
+            "Check their ids in Canvas, or set their lms_user_id in the gradebook, and export again.",
+            target, sorted(unmatched))
+    return target
+
+
+# ----------------------------------------------------------------------------- Gradescope
+
+
+def check_kind(row):
+    """``public``, ``hidden``, or e.g. ``gradient, hidden`` for a check row of a result record."""
+    visibility = "hidden" if row.get("hidden") else "public"
+    suffix = str(row.get("check", "")).rsplit("/", 1)[-1]
+    rest = re.sub(r"(^|-)(public|hidden)($|-)", r"\1", suffix).strip("-")
+    return f"{rest}, {visibility}" if rest else visibility
+
+
+def _test_output(row):
+    lines = [str(m) for m in row.get("messages") or []]
+    for mistake in row.get("mistakes") or []:
+        title = str(mistake.get("title") or mistake.get("name") or "").rstrip(". ")
+        text = f"Diagnosed mistake: {title}."
+        if mistake.get("hint"):
+            text += f" Hint: {str(mistake['hint']).rstrip('. ')}."
+        lines.append(text)
+    if not lines:
+        lines.append("Passed." if row.get("status") == "passed" else f"Status: {row.get('status')}.")
+    return "\n".join(lines)
+
+
+def _tests_from_record(record):
+    tests, numbers = [], {}
+    for row in record.get("checks") or []:
+        function = str(row.get("function") or "?")
+        major = numbers.setdefault(function, [len(numbers) + 1, 0])
+        major[1] += 1
+        description = str(row.get("description") or row.get("check") or "").strip()
+        tests.append({
+            "name": f"{function} ({check_kind(row)})" + (f": {description}" if description else ""),
+            "number": f"{major[0]}.{major[1]}",
+            "score": float(row.get("score") or 0.0),
+            "max_score": float(row.get("points") or 0.0),
+            "status": "passed" if row.get("status") == "passed" else "failed",
+            "output": _test_output(row),
+            "visibility": HIDDEN_VISIBILITY if row.get("hidden") else PUBLIC_VISIBILITY,
+        })
+    return tests
+
+
+def _tests_not_graded(assignment, message):
+    """A submission that could not be graded: every check of the catalogue at 0, saying why."""
+    from autograder import catalogue
+
+    try:
+        checks = catalogue.checks(assignment)
+    except KeyError:
+        return []
+    rows = [{"check": c.id, "function": c.function, "description": c.message, "hidden": c.hidden,
+             "points": c.points, "score": 0.0, "status": "failed", "messages": [f"Not graded: {message}"]}
+            for c in checks]
+    return _tests_from_record({"checks": rows})
+
+
+def _tests_from_cells(sub):
+    """Without a result record (graded by plain nbgrader): one test per graded cell of the gradebook."""
+    tests = []
+    for i, (name, (score, max_score)) in enumerate(sorted(sub.cells.items()), start=1):
+        function = name[:-len("_tests")] if name.endswith("_tests") else name
+        tests.append({"name": f"{function}: every check ({name})", "number": str(i),
+                      "score": float(score or 0.0), "max_score": max_score,
+                      "status": "passed" if score is not None and score >= max_score else "failed",
+                      "output": "" if score is not None else "Not graded yet.",
+                      "visibility": PUBLIC_VISIBILITY})
+    return tests
+
+
+def _run_output(record, sub, score, max_score):
+    lines = [f"Score: {number(score)} / {number(max_score)}."]
+    if sub is not None and sub.penalty:
+        lines.append(f"Late submission penalty: {number(sub.penalty)} points (before it: {number(sub.raw_score)}).")
+    if record is not None:
+        if record.get("status") == "failed":
+            lines.append("This submission could not be graded.")
+        if record.get("timed_out"):
+            lines.append("The notebook ran out of time.")
+        lines.extend(str(m) for m in record.get("messages") or [])
+        for function, total in (record.get("functions") or {}).items():
+            lines.append(f"{function}: {number(total.get('score', 0))} / {number(total.get('max_score', 0))}")
+    return "\n".join(lines)
+
+
+def gradescope_result(record=None, sub=None):
+    """The Gradescope ``results.json`` dict of one submission (a result record and/or its gradebook entry)."""
+    if record is None and sub is None:
+        raise ValueError("nothing to export")
+    if record is not None and record.get("checks"):
+        tests = _tests_from_record(record)
+    elif record is not None and record.get("status") == "failed":
+        tests = _tests_not_graded(record.get("assignment"), "; ".join(record.get("messages") or []) or "unknown")
+    else:
+        tests = _tests_from_cells(sub) if sub is not None else []
+    if sub is not None:
+        score, max_score = sub.score, sub.max_score
+    else:
+        score, max_score = float(record.get("score") or 0.0), float(record.get("max_score") or 0.0)
+    duration = (record or {}).get("duration")
+    result = {
+        "score": float(score),
+        "execution_time": int(round(duration)) if isinstance(duration, (int, float)) else 0,
+        "output": _run_output(record, sub, score, max_score),
+        "output_format": "text",
+        "test_output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"assignment": (record or {}).get("assignment") or sub.assignment,
+                       "student": (record or {}).get("student") or sub.student,
+                       "max_score": float(max_score),
+                       "graded_at": (record or {}).get("graded_at")},
+    }
+    return result
+
+
+def gradescope(course_dir, out_dir=None, assignments=None):
+    """A Gradescope autograder ``results.json`` per submission; returns their paths.
+
+    Written to ``<out_dir>/<assignment>/<student>/results.json`` (default
+    ``<course>/reports/gradescope/``) for every submission in the gradebook or with a result
+    record. One test per check: ``name`` is ``<function> (<public|hidden>): <description>``,
+    ``output`` the grader's messages and any diagnosed mistake with its hint; hidden checks are
+    ``"visibility": "after_published"`` and, like the records they come from, hold no hidden input.
+    The top-level ``score`` is the gradebook's (after any late penalty).
+    """
+    from autograder import results
+
+    course = _course(course_dir)
+    book = read_gradebook(course)
+    records = results.read_all(course)
+    chosen = choose_assignments(set(book.assignments) | set(records), assignments, course)
+    base = Path(out_dir).expanduser().resolve() if out_dir else course / REPORTS_DIR / "gradescope"
+    written = []
+    for assignment in chosen:
+        subs = book.submissions_of(assignment)
+        recs = records.get(assignment, {})
+        for student in sorted(set(subs) | set(recs)):
+            result = gradescope_result(recs.get(student), subs.get(student))
+            path = base / _safe(assignment) / _safe(student) / "results.json"
+            written.append(_write_atomic(path, json.dumps(result, indent=2, default=_plain) + "\n"))
+    if not written:
+        raise ExportError(f"nothing to export: the gradebook of {course} has no submission"
+                          + (f" of {', '.join(chosen)}" if chosen else "") + " yet")
+    return written
+
+
+def _safe(name):
+    """A path component from a student or assignment name (no separators, no dot-dot)."""
+    text = re.sub(r"[^\w.@+-]", "_", str(name)).lstrip(".")
+    return text or "_"
+
+
+def _plain(obj):
+    if isinstance(obj, (datetime.datetime, datetime.date)):
+        return obj.isoformat()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    raise TypeError(type(obj).__name__)
