@@ -23,3 +23,11 @@ os.environ.setdefault("NNDL_GRADING", "1")
 
 # A deleted test cell is put back (with a note), so the function it grades is still scored.
 c.OverwriteCells.add_missing_cells = True
+
+# Feedback never shows hidden tests: nbgrader restores the source's test cells, hidden blocks
+# included, into the autograded notebooks its feedback is made from (nbgrader issue 917), so its
+# ClearHiddenTests preprocessor cuts them out first (autograder/grading.py sets the same).
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]

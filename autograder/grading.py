@@ -57,8 +57,23 @@ def autograde(course_dir, assignment, seed=0):
     return findings, result
 
 
-def generate_feedback(course_dir, assignment):
-    return run_nbgrader(["generate_feedback", assignment, "--force"], course_dir)
+def generate_feedback(course_dir, assignment, student=None):
+    """``nbgrader generate_feedback --force`` for one assignment (one student if given), hidden tests stripped.
+
+    nbgrader puts the source's test cells back into every autograded notebook, hidden blocks
+    included, and its feedback shows them (nbgrader issue 917). Its ``ClearHiddenTests``
+    preprocessor cuts every ``### BEGIN HIDDEN TESTS ... ### END HIDDEN TESTS`` block first; it is
+    set here on the command line as well as in ``nbgrader_config.py``, so a course folder with an
+    older config is safe too. ``--force`` deletes each student's feedback folder before writing it:
+    write anything else into it afterwards (``autograder.reports.feedback.generate`` does).
+    """
+    preprocessors = ("nbgrader.preprocessors.GetGrades", "nbgrader.preprocessors.ClearHiddenTests",
+                     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor")
+    listed = ", ".join(f'"{name}"' for name in preprocessors)
+    args = ["generate_feedback", assignment, "--force", f"--GenerateFeedback.preprocessors=[{listed}]"]
+    if student is not None:
+        args += ["--student", student]
+    return run_nbgrader(args, course_dir)
 
 
 def export(course_dir):
