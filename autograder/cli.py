@@ -1,28 +1,548 @@
-"""The ``nndl`` command: the course's tools for instructors, students and maintainers."""
-import argparse
-import sys
+"""The ``nndl`` command: the course's tools for students, instructors and maintainers.
 
-EXAMPLES = """examples:
-  nndl quickstart                   build the release, grade sample submissions, print the scores
-  nndl generate                     regenerate source/*/nndl/ and release/ after editing the course
-  nndl generate logistic_regression
-  nndl grade python_basics --course-dir ~/course   grade every submission in parallel into the gradebook
-  nndl grade python_basics --scheduler tcp://scheduler:8786 --json   the same on a Dask cluster
-  nndl mutants                      every catalogued mistake against the checks, with the kill rate
-  nndl mutants -a planar_classification
-  nndl figures                      the reference's accuracies on the default digits set
-  nndl figures --image-set catvnoncat --data-dir ~/classic   the course's published figures
-  nndl data install-classic ~/classic   verify and install the classic cat files
+Every subcommand returns one of the exit codes below, the same across commands, so scripts can
+rely on them. Errors are one sentence on stderr saying what to do (``NNDL_DEBUG=1`` shows the
+traceback of an unexpected one); progress goes to stderr too (``-q`` silences it), results to
+stdout (``--json`` for machine-readable output where a command has results).
+"""
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+EXIT_OK = 0  # done
+EXIT_FAILED = 1  # done, but something failed: checks failed, some submissions or files not handled
+EXIT_USAGE = 2  # the command line is wrong: an unknown option, a missing argument, no such file
+EXIT_BAD_INPUT = 3  # bad input: unreadable notebook, corrupt gradebook, unknown assignment or student, nothing to do
+EXIT_INTERRUPTED = 130  # Ctrl-C or kill (SIGTERM)
+
+EXIT_CODES = """exit codes (the same for every command):
+  0    done
+  1    done, but something failed (public checks failed, submissions not graded, files not collected)
+  2    usage error (bad option or argument, no such file)
+  3    bad input: an unreadable notebook, a missing or corrupt gradebook, an unknown assignment
+       or student, nothing to do
+  130  interrupted (Ctrl-C or kill); what was finished is kept
 """
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXAMPLES = """students:
+  nndl check python_basics.ipynb    run your saved notebook and its public checks, as the grader will
+
+instructors (in the nbgrader course folder, or with --course-dir):
+  nndl quickstart                   build the release, grade sample submissions, print the scores
+  nndl generate                     regenerate source/*/nndl/ and release/ after editing the course
+  nndl collect-zip ~/Downloads/submissions.zip python_basics   an LMS download into submitted/
+  nndl grade python_basics          grade every submission of an assignment, in parallel, into the gradebook
+  nndl grade --all                  every assignment that has submissions
+  nndl grade submitted/ada/python_basics/python_basics.ipynb   one notebook: its full report
+  nndl feedback python_basics       HTML feedback for every graded student
+  nndl export --format canvas --roster canvas_export.csv   grades for the LMS
+  nndl dashboard                    the class dashboard (HTML with plots)
+
+maintainers:
+  nndl mutants                      every catalogued mistake against the checks, with the kill rate
+  nndl figures                      the reference's accuracies on the default digits set
+  nndl data install-classic ~/classic   verify and install the classic cat files
+
+'nndl COMMAND --help' explains a command with examples.
+
+""" + EXIT_CODES
+
+
+class CommandError(Exception):
+    """A command cannot do its job: ``str(exc)`` is the sentence for stderr, ``code`` the exit code."""
+
+    def __init__(self, message, code=EXIT_BAD_INPUT):
+        super().__init__(message)
+        self.code = code
+
+
+# --------------------------------------------------------------------------- output helpers
+
+
+def table(rows):
+    """Rows of strings as aligned columns, with a rule under the first (header) row."""
+    rows = [[str(c) for c in row] for row in rows]
+    if not rows:
+        return ""
+    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(max(len(r) for r in rows))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _error(message):
+    print(f"error: {message}", file=sys.stderr, flush=True)
+
+
+def _say(args):
+    """A progress function writing to stderr, or one that says nothing with -q/--json."""
+    if getattr(args, "quiet", False) or getattr(args, "json", False):
+        return lambda message: None
+    return lambda message: print(message, file=sys.stderr, flush=True)
+
+
+def _print_json(data):
+    def plain(obj):
+        try:
+            import numpy as np
+            if isinstance(obj, np.ndarray):
+                return obj.tolist()
+            if isinstance(obj, np.generic):
+                return obj.item()
+        except ImportError:
+            pass
+        if isinstance(obj, Path):
+            return str(obj)
+        raise TypeError(f"{type(obj).__name__} is not JSON")
+    print(json.dumps(data, indent=1, default=plain))
+
+
+@contextmanager
+def _working(message, args):
+    """``message`` on stderr while a long step runs, with the seconds elapsed on a terminal."""
+    if getattr(args, "quiet", False) or getattr(args, "json", False):
+        yield
+        return
+    stream = sys.stderr
+    if not stream.isatty():
+        print(message, file=stream, flush=True)
+        yield
+        return
+    done = threading.Event()
+    start = time.monotonic()
+
+    def tick():
+        while not done.wait(1.0):
+            stream.write(f"\r{message} {time.monotonic() - start:.0f} s")
+            stream.flush()
+
+    stream.write(message)
+    stream.flush()
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        ticker.join()
+        stream.write(f"\r{message} {time.monotonic() - start:.0f} s\n")
+        stream.flush()
+
+
+def _assignments(names, what="assignment"):
+    """``names`` checked against the course's assignments (raises ``CommandError``)."""
+    from autograder.namespace import ASSIGNMENTS
+
+    unknown = [a for a in names if a not in ASSIGNMENTS]
+    if unknown:
+        raise CommandError(f"unknown {what}{'s' * (len(unknown) > 1)} {', '.join(unknown)}; the course has "
+                           f"{', '.join(ASSIGNMENTS)}")
+    return list(names)
+
+
+def _course_dir(args):
+    course = Path(getattr(args, "course_dir", None) or ".").expanduser().resolve()
+    if not course.is_dir():
+        raise CommandError(f"there is no course folder {course}: run this in the course folder or pass --course-dir")
+    return course
+
+
+def _gradebook(course, required=True):
+    """Make sure ``course`` has a readable nbgrader gradebook (raises ``CommandError``; reads only)."""
+    import sqlite3
+
+    path = course / "gradebook.db"
+    if not path.exists():
+        if required:
+            raise CommandError(f"there is no gradebook in {course}: run this in the course folder (or pass "
+                               "--course-dir) after grading with 'nndl grade'")
+        return
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.Error as exc:
+        raise CommandError(f"{path} is corrupt or not an nbgrader gradebook ({exc}); restore it from a backup "
+                           "(nothing was changed)") from None
+    if required and not {"student", "assignment"} <= tables:
+        raise CommandError(f"{path} is not an nbgrader gradebook (it has no student and assignment tables); "
+                           "restore it from a backup (nothing was changed)")
+
+
+# --------------------------------------------------------------------------- quickstart, generate
+
+
+def _cmd_quickstart(args):
+    from autograder import quickstart
+
+    _assignments(args.assignments)
+    try:
+        return quickstart.run(args.dir, args.assignments, seed=args.seed, quiet=args.quiet)
+    except RuntimeError as exc:
+        raise CommandError(str(exc), EXIT_FAILED) from None
+
+
+def _cmd_generate(args):
+    from autograder import course
+    from autograder.namespace import ASSIGNMENTS
+
+    assignments = _assignments(args.assignments) or list(ASSIGNMENTS)
+    try:
+        release = course.generate(assignments, args.course_dir, progress=_say(args))
+    except RuntimeError as exc:
+        raise CommandError(str(exc), EXIT_FAILED) from None
+    print(f"release written to {release}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- check (students)
+
+
+def _cmd_check(args):
+    from autograder import check
+
+    try:
+        path, assignment, _ = check.prepare(args.notebook, args.assignment)
+        with _working(f"checking {path.name} ({assignment}): running your code cells, then the public checks, "
+                      "in a fresh kernel...", args):
+            report = check.run(path, assignment)
+    except check.CheckError as exc:
+        raise CommandError(str(exc), exc.code) from None
+    if args.json:
+        _print_json(check.to_json(report))
+    else:
+        print(check.format_report(report))
+    return EXIT_OK if report.passed else EXIT_FAILED
+
+
+# --------------------------------------------------------------------------- grade (instructors)
+
+
+def _on_sigterm():
+    """Make ``kill`` (SIGTERM) stop the command like Ctrl-C; returns the handler to put back (or None)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, stop)
+
+
+def _cmd_grade(args):
+    from autograder.namespace import ASSIGNMENTS
+
+    if args.workers is not None and args.workers < 0:
+        raise CommandError("--workers must be 0 or more", EXIT_USAGE)
+    if args.all:
+        if args.target:
+            raise CommandError("give either an assignment or notebook, or --all, not both", EXIT_USAGE)
+        return _grade_all(args)
+    target = Path(args.target).expanduser()
+    if args.target in ASSIGNMENTS and not target.is_file():
+        if args.assignment and args.assignment != args.target:
+            raise CommandError("--assignment is for grading one notebook; to grade an assignment, name it alone",
+                               EXIT_USAGE)
+        return _grade_assignment(args, args.target)
+    if target.exists() or args.target.endswith(".ipynb"):
+        for flag, value in (("--scheduler", args.scheduler), ("--force", args.force), ("--workers", args.workers)):
+            if value:
+                raise CommandError(f"{flag} is for grading a whole assignment, not one notebook", EXIT_USAGE)
+        return _grade_notebook(args, target)
+    raise CommandError(f"{args.target} is neither a notebook file nor an assignment of the course "
+                       f"({', '.join(ASSIGNMENTS)})")
+
+
+def _batch(args, course, assignment, progress):
+    from autograder.batch import grade_assignment
+
+    return grade_assignment(course, assignment, workers=args.workers, scheduler=args.scheduler, seed=args.seed,
+                            force=args.force, progress=progress)
+
+
+def _grade_assignment(args, assignment):
+    from autograder.batch import BatchError
+    from autograder.gradebook import GradebookError
+
+    course = _course_dir(args)
+    _gradebook(course, required=False)
+    try:
+        report = _batch(args, course, assignment, progress=not (args.quiet or args.json))
+    except KeyboardInterrupt:
+        print("\ninterrupted: what was graded is in the gradebook; run the same command again to grade "
+              "the rest", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (BatchError, GradebookError) as exc:
+        raise CommandError(str(exc)) from None
+    except OSError as exc:
+        raise CommandError(str(exc), EXIT_FAILED) from None
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print(report.format())
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _with_submissions(course):
+    from autograder.namespace import ASSIGNMENTS
+
+    submitted = course / "submitted"
+    if not submitted.is_dir():
+        return []
+    return [a for a in ASSIGNMENTS if any(p.is_dir() for p in submitted.glob(f"*/{a}"))]
+
+
+def _grade_all(args):
+    from autograder.batch import BatchError
+    from autograder.gradebook import GradebookError
+
+    course = _course_dir(args)
+    _gradebook(course, required=False)
+    assignments = _with_submissions(course)
+    if not assignments:
+        raise CommandError(f"nothing to grade: {course / 'submitted'} holds no <student>/<assignment>/ folder "
+                           "(collect the submissions first: nbgrader collect, or nndl collect-zip)")
+    say = _say(args)
+    reports, errors = {}, {}
+    try:
+        for i, assignment in enumerate(assignments, 1):
+            say(f"[{i}/{len(assignments)}] grading {assignment}")
+            try:
+                reports[assignment] = _batch(args, course, assignment, progress=not (args.quiet or args.json))
+            except (BatchError, GradebookError, OSError) as exc:
+                errors[assignment] = str(exc)
+                say(f"  {assignment} could not be graded: {exc}")
+    except KeyboardInterrupt:
+        print("\ninterrupted: what was graded is in the gradebook; run the same command again to grade "
+              "the rest", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    ok = bool(reports) and not errors and all(r.ok for r in reports.values())
+    if args.json:
+        _print_json({"ok": ok, "assignments": {a: r.to_dict() for a, r in reports.items()}, "errors": errors})
+    else:
+        for report in reports.values():
+            print(report.format(), end="\n\n")
+        rows = [("assignment", "submissions", "graded", "already graded", "failed")]
+        for a in assignments:
+            r = reports.get(a)
+            rows.append((a, r.total, len(r.graded), len(r.skipped), len(r.failed)) if r else
+                        (a, "-", "-", "-", "not graded"))
+        print(table(rows))
+        for a, message in errors.items():
+            print(f"  {a}: {message}")
+    if not reports:
+        return EXIT_BAD_INPUT
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _grade_notebook(args, path):
+    from autograder import batch, check, course as course_mod, results, runner
+
+    try:
+        path = check.find_notebook(path)
+    except check.CheckError as exc:
+        raise CommandError(str(exc), exc.code) from None
+    reason = check.unreadable(path)
+    if reason is not None:
+        raise CommandError(f"{path} cannot be read: {reason}; 'nndl grade ASSIGNMENT' grades such a submission "
+                           "as an empty notebook with a note to the student")
+    try:
+        assignment = check.choose_assignment(path, args.assignment)
+    except check.CheckError as exc:
+        raise CommandError(str(exc), exc.code) from None
+    course = _course_dir(args)
+    support = course / "release" / assignment / "nndl"
+    if not support.is_dir():
+        support = course_mod.repo_root() / "release" / assignment / "nndl"
+    if not support.is_dir():
+        raise CommandError(f"there is no release/{assignment}/nndl/ in {course} or in the installed course: "
+                           f"run nndl generate {assignment} first")
+    if args.seed is not None:
+        seed, source = args.seed, "given"
+    else:
+        recorded = (batch.recorded_run(course, assignment) or {}).get("seed")
+        seed, source = (recorded, "recorded for the assignment") if isinstance(recorded, int) else (0, "default")
+    hidden = tuple(str(course / name) for name in batch.HIDDEN_FROM_KERNEL if (course / name).exists())
+    with _working(f"grading {path.name} ({assignment}, seed {seed}) in a sandboxed kernel...", args):
+        result = runner.grade_submission(path, assignment, _student_of(path, assignment), seed, support,
+                                         hidden_paths=hidden)
+    record = results.summarize(result, figures=[])
+    record.pop("figures", None)
+    if args.json:
+        _print_json({"notebook": str(path), "seed": seed, "seed_source": source, **record})
+        return EXIT_OK
+    print(_format_graded(path, assignment, seed, source, result))
+    return EXIT_OK
+
+
+def _student_of(path, assignment):
+    """The student of ``submitted/<student>/<assignment>/<notebook>``, else the notebook's name."""
+    parts = path.resolve().parts
+    if len(parts) >= 3 and parts[-2] == assignment:
+        return parts[-3]
+    return path.stem
+
+
+def _format_graded(path, assignment, seed, source, result):
+    from autograder.notebook import format_verdicts
+    from autograder.spec import Verdict
+
+    lines = [f"{path}: {assignment}, seed {seed} ({source}): {result.score:g} of {result.max_score:g} points", ""]
+    by_function = {}
+    for v in result.verdicts:
+        by_function.setdefault(v["function"], []).append(Verdict(**v))
+    rows = [("function", "points", "public", "hidden")]
+    for function, verdicts in by_function.items():
+        got, out_of = sum(v.score for v in verdicts), sum(v.points for v in verdicts)
+
+        def state(hidden):
+            mine = [v for v in verdicts if v.hidden == hidden]
+            return "-" if not mine else "pass" if all(v.passed for v in mine) else "FAIL"
+        rows.append((function, f"{got:g}/{out_of:g}", state(False), state(True)))
+    lines += [table(rows), ""]
+    for function, verdicts in by_function.items():
+        lines += [format_verdicts(assignment, function, verdicts), ""]
+    if result.messages:
+        lines += ["notes on the run:", *[f"  {m}" for m in result.messages], ""]
+    lines.append("(nothing was recorded: 'nndl grade ASSIGNMENT' grades into the gradebook)")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def _written(paths, what):
+    """One line per written file, or a count and their folder when there are many."""
+    paths = [Path(p) for p in (paths if isinstance(paths, (list, tuple, set)) else [paths]) if p]
+    if not paths:
+        return f"no {what} written"
+    if len(paths) <= 5:
+        return "\n".join(f"wrote {p}" for p in paths)
+    common = Path(os.path.commonpath([str(p) for p in paths]))
+    return f"wrote {len(paths)} {what} under {common}"
+
+
+def _paths_of(value):
+    """The file paths in what a report function returned (a path, a list of them, or a mapping)."""
+    if isinstance(value, (str, Path)):
+        return [value]
+    if isinstance(value, dict):
+        found = []
+        for item in value.values():
+            found += _paths_of(item)
+        return found
+    if isinstance(value, (list, tuple, set)):
+        found = []
+        for item in value:
+            found += _paths_of(item)
+        return found
+    return []
+
+
+def _cmd_feedback(args):
+    course = _course_dir(args)
+    if args.assignment:
+        _assignments([args.assignment])
+    _gradebook(course)
+    from autograder.reports import feedback
+
+    with _working(f"writing feedback{' for ' + args.assignment if args.assignment else ''}...", args):
+        try:
+            written = feedback.generate(course, assignment=args.assignment, students=args.student or None)
+        except feedback.FeedbackError as exc:
+            if "generate_feedback" in str(exc):  # nbgrader failed on some submissions; our pages were written
+                raise CommandError(str(exc), EXIT_FAILED) from None
+            raise CommandError(str(exc)) from None
+    print(_written(_paths_of(written), "feedback files"))
+    return EXIT_OK
+
+
+def _cmd_export(args):
+    course = _course_dir(args)
+    _assignments(args.assignments)
+    if args.format == "nbgrader" and args.assignments:
+        raise CommandError("the nbgrader CSV holds every assignment: name assignments only with --format canvas "
+                           "or gradescope", EXIT_USAGE)
+    if args.roster and args.format != "canvas":
+        raise CommandError("--roster is for --format canvas", EXIT_USAGE)
+    if args.roster and not Path(args.roster).expanduser().is_file():
+        raise CommandError(f"there is no roster file {args.roster}: export the gradebook from Canvas "
+                           "(Grades > Export) and pass that CSV", EXIT_USAGE)
+    _gradebook(course)
+    from autograder.reports import exports
+
+    assignments = args.assignments or None
+    try:
+        if args.format == "nbgrader":
+            written = exports.nbgrader_csv(course, path=args.to)
+        elif args.format == "canvas":
+            written = exports.canvas_csv(course, path=args.to, assignments=assignments, roster=args.roster)
+        else:
+            written = exports.gradescope(course, out_dir=args.to, assignments=assignments)
+    except exports.ExportError as exc:
+        partial = getattr(exc, "path", None)
+        if partial is not None:  # written, but some students were left out
+            print(f"wrote {partial}")
+            _error(str(exc))
+            return EXIT_FAILED
+        raise CommandError(str(exc)) from None
+    print(_written(_paths_of(written), "files"))
+    return EXIT_OK
+
+
+def _cmd_dashboard(args):
+    course = _course_dir(args)
+    _assignments(args.assignments)
+    _gradebook(course)
+    from autograder.reports import dashboard
+
+    with _working("building the class dashboard...", args):
+        try:
+            written = dashboard.build(course, out_dir=args.out, assignments=args.assignments or None)
+        except dashboard.DashboardError as exc:
+            raise CommandError(str(exc)) from None
+    paths = _paths_of(written)
+    index = [p for p in paths if str(p).endswith(".html")]
+    print(f"dashboard: {index[0]}" if len(index) == 1 else _written(paths, "files"))
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- collect-zip
+
+
+def _cmd_collect_zip(args):
+    from autograder import collect
+
+    course = _course_dir(args)
+    try:
+        report = collect.collect_zip(args.archive, args.assignment, course, regexp=args.regexp, force=args.force,
+                                     progress=_say(args))
+    except collect.CollectError as exc:
+        raise CommandError(str(exc), exc.code) from None
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print(report.format())
+    if not report.collected:
+        if not args.json:
+            _error(f"nothing was collected from {Path(args.archive).name} (see the reasons above)")
+        return EXIT_BAD_INPUT
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+# --------------------------------------------------------------------------- maintainers
 
 
 def _cmd_mutants(args):
     from autograder.mutation import format_table, run_suite
     from autograder.namespace import ASSIGNMENTS
 
-    assignments = [args.assignment] if args.assignment else list(ASSIGNMENTS)
+    assignments = _assignments([args.assignment]) if args.assignment else list(ASSIGNMENTS)
 
     def progress(i, n, name):
         if not args.quiet:
@@ -38,7 +558,7 @@ def _cmd_mutants(args):
 def _cmd_figures(args):
     from autograder import figures
 
-    say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    say = _say(args)
     if not args.skip_images:
         results = figures.image_figures(args.image_set, args.data_dir, progress=say)
         print(figures.format_image_figures(args.image_set, results))
@@ -60,151 +580,226 @@ def _cmd_data(args):
             print(f"{args.name}: train {train_x.shape} ({int(train_y.sum())} positive), "
                   f"test {test_x.shape} ({int(test_y.sum())} positive), classes {[c.decode() for c in classes]}")
     except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        raise CommandError(str(exc)) from None
     return EXIT_OK
 
 
-def _cmd_generate(args):
-    from autograder import course
-    from autograder.namespace import ASSIGNMENTS
-
-    assignments = args.assignments or list(ASSIGNMENTS)
-    unknown = [a for a in assignments if a not in ASSIGNMENTS]
-    if unknown:
-        print(f"error: unknown assignment(s) {', '.join(unknown)}; known: {', '.join(ASSIGNMENTS)}", file=sys.stderr)
-        return EXIT_USAGE
-    say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
-    try:
-        release = course.generate(assignments, args.course_dir, progress=say)
-    except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"release written to {release}")
-    return EXIT_OK
+# --------------------------------------------------------------------------- the parser
 
 
-def _cmd_grade(args):
-    import json
-    import signal
-
-    from autograder.batch import BatchError, grade_assignment
-    from autograder.gradebook import GradebookError
-    from autograder.namespace import ASSIGNMENTS
-
-    if args.assignment not in ASSIGNMENTS:
-        print(f"error: unknown assignment {args.assignment}; known: {', '.join(ASSIGNMENTS)}", file=sys.stderr)
-        return EXIT_USAGE
-    if args.workers is not None and args.workers < 0:
-        print("error: --workers must be 0 or more", file=sys.stderr)
-        return EXIT_USAGE
-
-    def stop(signum, frame):  # kill (SIGTERM) stops like Ctrl-C: the workers shut their kernels down
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        report = grade_assignment(args.course_dir, args.assignment, workers=args.workers, scheduler=args.scheduler,
-                                  seed=args.seed, force=args.force, progress=not (args.quiet or args.json))
-    except KeyboardInterrupt:
-        print("\ninterrupted: what was graded is in the gradebook; run the same command again to grade "
-              "the rest", file=sys.stderr)
-        return 130
-    except (BatchError, GradebookError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    print(json.dumps(report.to_dict(), indent=1) if args.json else report.format())
-    return EXIT_OK if report.ok else EXIT_FAILED
-
-
-def _cmd_quickstart(args):
-    from autograder import quickstart
+def _version():
+    from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return quickstart.run(args.dir, args.assignments, seed=args.seed, quiet=args.quiet)
-    except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return version("nndl-grader")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def _wrap(text, width=88):
+    """Paragraph lines wrapped to ``width``; indented lines (lists, commands) kept as they are."""
+    import textwrap
+
+    return "\n".join(line if line.startswith(" ") or not line else textwrap.fill(line, width)
+                     for line in text.split("\n"))
+
+
+def _add(sub, name, run, help, description, examples):
+    p = sub.add_parser(name, help=help, description=_wrap(description), epilog="examples:\n" + examples,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(run=run)
+    sub.parsers[name] = p
+    return p
+
+
+def _quiet(p):
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr (for scripts and CI)")
+
+
+def _course(p):
+    p.add_argument("--course-dir", default=".", help="the nbgrader course folder (default: the current folder)")
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="nndl", description="Neural networks from scratch: the course's autograder and tools.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-V", "--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.parsers = parser.subcommands = {}  # name -> its parser, for errors in its own usage
 
-    p = sub.add_parser("quickstart", help="build the release, grade sample submissions and print the scores",
-                       description="In a fresh course folder (default ./nndl-quickstart): generate the student "
-                                   "release with nbgrader, write sample submissions (a student who solved "
-                                   "everything, one who handed in the stubs, two with typical mistakes), "
-                                   "autograde them, write feedback and grades.csv, and print the score table.")
+    p = _add(sub, "quickstart", _cmd_quickstart, "build the release, grade sample submissions and print the scores",
+             "In a fresh course folder (default ./nndl-quickstart): generate the student release with nbgrader, "
+             "write sample submissions (a student who solved everything, one who handed in the stubs, two with "
+             "typical mistakes), autograde them, write feedback and grades.csv, and print the score table.",
+             "  nndl quickstart\n  nndl quickstart python_basics --dir /tmp/try -q\n")
     p.add_argument("assignments", nargs="*", help="assignments to include (default: all five)")
     p.add_argument("--dir", default="nndl-quickstart", help="the course folder to create (default ./nndl-quickstart)")
     p.add_argument("--seed", type=int, default=0, help="the grading seed of the hidden checks (default 0)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
-    p.set_defaults(run=_cmd_quickstart)
+    _quiet(p)
 
-    p = sub.add_parser("generate", help="regenerate the assignments' support files and the student release",
-                       description="Write source/<assignment>/nndl/ (helpers, data, public checks) and run "
-                                   "nbgrader generate_assignment for each assignment, into release/.")
+    p = _add(sub, "generate", _cmd_generate, "regenerate the assignments' support files and the student release",
+             "Write source/<assignment>/nndl/ (helpers, data, public checks) and run nbgrader "
+             "generate_assignment for each assignment, into release/.",
+             "  nndl generate\n  nndl generate logistic_regression --course-dir ~/course\n")
     p.add_argument("assignments", nargs="*", help="assignments to generate (default: all five)")
     p.add_argument("--course-dir", help="the course folder (default: the one this package was installed from)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
-    p.set_defaults(run=_cmd_generate)
+    _quiet(p)
 
-    p = sub.add_parser("grade", help="grade every submission of an assignment in parallel into nbgrader's gradebook",
-                       description="Grade submitted/*/ASSIGNMENT/ with the sandboxed grader, in local worker "
-                                   "processes or on a Dask cluster, and record the scores in nbgrader's "
-                                   "gradebook and autograded/ as 'nbgrader autograde' does (then 'nbgrader "
-                                   "generate_feedback' and 'nbgrader export' work as usual). The seed of the "
-                                   "hidden checks is recorded in .nndl/runs/ASSIGNMENT.json; a run that is "
-                                   "stopped resumes where it was, and submissions already graded with the "
-                                   "same seed and notebook are skipped. Exit code 0 when every submission "
-                                   "was graded, 1 when some could not be (they score 0 until graded), 2 for "
-                                   "usage errors.")
-    p.add_argument("assignment", help="the assignment to grade")
-    p.add_argument("--course-dir", default=".", help="the nbgrader course folder (default: the current folder)")
+    p = _add(sub, "check", _cmd_check, "students: run your notebook's public checks, as the grader will",
+             "Run the code cells of your saved notebook in a fresh kernel, in order, then the public checks of "
+             "the assignment (the ones in the notebook's test cells), exactly as the grader runs them. Prints "
+             "each function's public points, what failed and why, and any known mistake the result looks "
+             "like. Only public checks run: the hidden ones run when your instructor grades. Save the notebook "
+             "first: the file is what is checked.\n\n"
+             "Exit code 0 when every public check passes, 1 when some fail, 2 when there is no such file, "
+             "3 when the notebook cannot be read (e.g. not valid JSON) or its assignment cannot be told.",
+             "  nndl check python_basics.ipynb\n"
+             "  nndl check .                          the notebook of the assignment folder you are in\n"
+             "  nndl check my_copy.ipynb --assignment logistic_regression\n"
+             "  nndl check python_basics.ipynb --json > report.json\n")
+    p.add_argument("notebook", help="your saved notebook (.ipynb), or the assignment folder holding it")
+    p.add_argument("--assignment", help="the assignment, when the file name does not say which")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    _quiet(p)
+
+    p = _add(sub, "grade", _cmd_grade, "instructors: grade one notebook, one assignment, or every assignment",
+             "TARGET is an assignment, a notebook file, or --all.\n\n"
+             "An assignment: grade submitted/*/ASSIGNMENT/ with the sandboxed grader, in local worker processes "
+             "or on a Dask cluster, and record the scores in nbgrader's gradebook and autograded/ as 'nbgrader "
+             "autograde' does (then feedback and export work as usual). The seed of the hidden checks is "
+             "recorded in .nndl/runs/ASSIGNMENT.json; a run that is stopped resumes where it was, and "
+             "submissions already graded with the same seed and notebook are skipped.\n\n"
+             "--all: the same for every assignment that has submissions.\n\n"
+             "A notebook: grade that one notebook in the sandbox with every check, public and hidden, and "
+             "print its report (each function's score, each check, diagnosed mistakes); nothing is recorded. "
+             "The seed is --seed, else the one recorded for the assignment in the course, else 0.\n\n"
+             "Exit code 0 when everything was graded, 1 when some submissions could not be (they score 0 "
+             "until graded), 2 for usage errors, 3 for an unknown assignment, a corrupt gradebook, an "
+             "unreadable notebook or nothing to grade, 130 when interrupted.",
+             "  nndl grade python_basics                         every submission, one worker per CPU\n"
+             "  nndl grade python_basics --course-dir ~/course --workers 2 -q\n"
+             "  nndl grade python_basics --scheduler tcp://scheduler:8786 --json   on a Dask cluster\n"
+             "  nndl grade python_basics --force                 grade everything again with a new seed\n"
+             "  nndl grade --all\n"
+             "  nndl grade submitted/ada/python_basics/python_basics.ipynb\n"
+             "  nndl grade ~/Downloads/ada.ipynb --assignment python_basics --seed 3 --json\n")
+    p.add_argument("target", nargs="?", metavar="TARGET", help="an assignment, or a notebook file")
+    p.add_argument("--all", action="store_true", help="every assignment of the course that has submissions")
+    p.add_argument("--assignment", help="a notebook's assignment, when its file name does not say which")
+    _course(p)
     p.add_argument("--workers", type=int, help="local worker processes (default: one per CPU; 0 grades in this "
                                                "process); with --scheduler, the submissions in flight at once")
     p.add_argument("--scheduler", help="a Dask scheduler address (tcp://host:port); its workers must see the "
                                        "course folder at the same path")
     p.add_argument("--seed", type=int, help="the seed of the hidden checks (default: the one recorded for the "
-                                            "assignment, or a new secret one)")
+                                            "assignment, or a new secret one; 0 for a notebook with none recorded)")
     p.add_argument("--force", action="store_true", help="grade every submission again (with a new secret seed "
                                                         "unless --seed is given)")
-    p.add_argument("--json", action="store_true", help="print the report as JSON (no progress bar)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
-    p.set_defaults(run=_cmd_grade)
+    p.add_argument("--json", action="store_true", help="print the report as JSON (no progress)")
+    _quiet(p)
 
-    p = sub.add_parser("mutants", help="run every known mistake against the checks and print the kill rate",
-                       description="Each catalogued mistake is a mutant of the reference solution. A mutant is "
-                                   "killed when it fails exactly the checks it should and every failure names "
-                                   "the mistake. Exit code 1 when a mutant survives.")
+    p = _add(sub, "feedback", _cmd_feedback, "instructors: HTML feedback per student and assignment",
+             "Write an HTML page per graded student and assignment under feedback/: every check's score with "
+             "its message and any diagnosed mistake, and plots where they help. Hidden checks show their "
+             "score and the grader's message, never their inputs or code.\n\n"
+             "Exit code 3 when there is no readable gradebook, or an unknown assignment or student.",
+             "  nndl feedback                         every assignment and student\n"
+             "  nndl feedback python_basics\n"
+             "  nndl feedback python_basics --student ada --student cy\n")
+    p.add_argument("assignment", nargs="?", help="only this assignment (default: all)")
+    p.add_argument("--student", action="append", metavar="S", help="only this student (repeatable)")
+    _course(p)
+    _quiet(p)
+
+    p = _add(sub, "export", _cmd_export, "instructors: grades for nbgrader, Canvas or Gradescope",
+             "Write the gradebook's grades in another tool's layout:\n"
+             "  nbgrader    nbgrader's CSV (nbgrader export), default grades.csv\n"
+             "  canvas      a CSV that Canvas imports (Grades > Import), default reports/canvas_grades.csv;\n"
+             "              --roster (Canvas's own export) matches students and assignment columns\n"
+             "  gradescope  a Gradescope results.json per submission, default reports/gradescope/\n\n"
+             "Exit code 1 when the Canvas file was written without students the roster lacks, 3 when there "
+             "is no readable gradebook or an unknown assignment.",
+             "  nndl export                                     grades.csv\n"
+             "  nndl export --format canvas --roster ~/Downloads/canvas_gradebook.csv --to grades_canvas.csv\n"
+             "  nndl export --format gradescope python_basics\n")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="only these (canvas, gradescope)")
+    p.add_argument("--format", choices=["nbgrader", "canvas", "gradescope"], default="nbgrader",
+                   help="the layout (default nbgrader)")
+    p.add_argument("--to", metavar="PATH", help="the file (nbgrader, canvas) or folder (gradescope) to write")
+    p.add_argument("--roster", metavar="CSV", help="Canvas's gradebook export, to match students (canvas only)")
+    _course(p)
+    _quiet(p)
+
+    p = _add(sub, "dashboard", _cmd_dashboard, "instructors: the class dashboard (HTML with plots)",
+             "Build an HTML page with PNG plots: the grade distribution per assignment, the failure rate of "
+             "every check, the most common diagnosed mistakes, and the submissions that timed out or "
+             "crashed. Exit code 3 when there is no readable gradebook.",
+             "  nndl dashboard\n  nndl dashboard --out /tmp/dashboard python_basics\n")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="only these (default: all graded)")
+    p.add_argument("--out", metavar="DIR", help="the folder to write (default reports/dashboard/ in the course)")
+    _course(p)
+    _quiet(p)
+
+    p = _add(sub, "collect-zip", _cmd_collect_zip, "instructors: an LMS download archive into submitted/",
+             "Import a .zip of submissions downloaded from an LMS into submitted/<student>/ASSIGNMENT/ with "
+             "nbgrader's zip_collect. Each file's path in the archive must tell the student: by default\n"
+             "  <student>_[late_]<user id>_<submission id>_<file>[-<n>].ipynb   (Canvas)\n"
+             "  <student>_[anything_]ASSIGNMENT[-<n>].ipynb\n"
+             "so smithjane_1234_5678_python_basics.ipynb is student smithjane's python_basics.ipynb. "
+             "--regexp replaces both: a Python regular expression matched against the whole path, with the "
+             "named groups student_id and file_id.\n\n"
+             "Files that are not collected are listed with the reason: not a notebook, no student in the "
+             "name, an older copy of a re-uploaded notebook (the highest -<n> is kept), one name shared by two "
+             "Canvas users, or a student who already has a submission: it is kept unless --force, which moves "
+             "it to downloaded/ASSIGNMENT/<run>/replaced/ first (nothing is deleted). Students not in the "
+             "gradebook yet are collected and listed; they are added to the gradebook when graded. Every run "
+             "keeps a copy of the archive, the extracted files and its decisions (plan.json) under "
+             "downloaded/ASSIGNMENT/<run>/.\n\n"
+             "Exit code 0 when every file was collected, 1 when some were not, 3 when none was (or the archive "
+             "or assignment is not usable).",
+             "  nndl collect-zip ~/Downloads/submissions.zip python_basics\n"
+             "  nndl collect-zip subs.zip python_basics --force        replace earlier submissions\n"
+             "  nndl collect-zip subs.zip python_basics --regexp '[^_]+_(late_)?(?P<student_id>\\d+)_\\d+_"
+             "(?P<file_id>.+?)(-\\d+)?\\.ipynb'\n"
+             "                                                        Canvas's user id as the student id\n")
+    p.add_argument("archive", help="the .zip downloaded from the LMS")
+    p.add_argument("assignment", help="the assignment the archive holds")
+    _course(p)
+    p.add_argument("--regexp", metavar="R", help="how file paths name students: named groups student_id and file_id")
+    p.add_argument("--force", action="store_true", help="replace students' earlier submissions (moved aside)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    _quiet(p)
+
+    p = _add(sub, "mutants", _cmd_mutants, "maintainers: run every known mistake against the checks",
+             "Each catalogued mistake is a mutant of the reference solution. A mutant is killed when it fails "
+             "exactly the checks it should and every failure names the mistake. Exit code 1 when a mutant "
+             "survives.",
+             "  nndl mutants\n  nndl mutants -a planar_classification\n")
     p.add_argument("-a", "--assignment", help="only this assignment (default: all five)")
     p.add_argument("--seed", type=int, default=0, help="the grading seed of the hidden checks (default 0)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
-    p.set_defaults(run=_cmd_mutants)
+    _quiet(p)
 
-    p = sub.add_parser("figures", help="train the reference models and print costs and accuracies",
-                       description="Train the notebooks' models with the reference solution and print the "
-                                   "cost and the train/test accuracy each reaches (about a minute).")
+    p = _add(sub, "figures", _cmd_figures, "maintainers: train the reference models and print costs and accuracies",
+             "Train the notebooks' models with the reference solution and print the cost and the train/test "
+             "accuracy each reaches (about a minute).",
+             "  nndl figures\n  nndl figures --image-set catvnoncat --data-dir ~/classic --planar\n")
     p.add_argument("--image-set", default="digits", help="digits (default, bundled) or catvnoncat")
     p.add_argument("--data-dir", help="folder holding the image set's train_/test_ files")
     p.add_argument("--planar", action="store_true", help="also the planar flower and its hidden-size sweep")
     p.add_argument("--skip-images", action="store_true", help="skip the image models")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
-    p.set_defaults(run=_cmd_figures)
+    _quiet(p)
 
-    p = sub.add_parser("data", help="verify or install data sets",
-                       description="install-classic FOLDER: verify the classic cat files by sha256 and copy "
-                                   "them where the notebooks find them. verify [FOLDER]: load an image set "
-                                   "and print its shapes.")
+    p = _add(sub, "data", _cmd_data, "verify or install data sets",
+             "install-classic FOLDER: verify the classic cat files by sha256 and copy them where the notebooks "
+             "find them. verify [FOLDER]: load an image set and print its shapes. Exit code 3 when the files "
+             "are missing or do not verify.",
+             "  nndl data install-classic ~/classic\n  nndl data verify\n"
+             "  nndl data verify ~/classic --name catvnoncat\n")
     p.add_argument("action", choices=["install-classic", "verify"])
     p.add_argument("folder", nargs="?", help="folder holding train_<name>.h5 and test_<name>.h5")
     p.add_argument("--name", default="digits", help="image set for verify (default digits)")
-    p.set_defaults(run=_cmd_data)
+    _quiet(p)
     return parser
 
 
@@ -212,11 +807,30 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
-        parser.print_help()
+        parser.print_help(sys.stderr)
         return EXIT_USAGE
     if args.command == "data" and args.action == "install-classic" and not args.folder:
-        parser.error("install-classic needs the FOLDER that holds the two classic files")
-    return args.run(args)
+        parser.subcommands["data"].error("install-classic needs the FOLDER that holds the two classic files")
+    if args.command == "grade" and not args.target and not args.all:
+        parser.subcommands["grade"].error("give a TARGET (an assignment or a notebook) or --all")
+    previous = _on_sigterm()
+    try:
+        return args.run(args)
+    except CommandError as exc:
+        _error(exc)
+        return exc.code
+    except KeyboardInterrupt:
+        print("\ninterrupted: what was finished is kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: one sentence, the traceback on request
+        if os.environ.get("NNDL_DEBUG"):
+            raise
+        _error(f"unexpected {type(exc).__name__}: {exc} (set NNDL_DEBUG=1 to see where it happened; please "
+               "report it)")
+        return EXIT_FAILED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 from autograder import batch, course, grading, samples
+from autograder.reports import dashboard, feedback
 from autograder.namespace import ASSIGNMENTS
 
 
@@ -34,7 +35,9 @@ def run(directory, assignments=None, seed=0, quiet=False):
         for f in report.findings:
             say(f"{f['student']}/{f['assignment']}: {f['problem']}: {f['action']}")
         say(f"writing feedback for {assignment}")
-        grading.generate_feedback(workdir, assignment)
+        feedback.generate(workdir, assignment)
+    say("drawing the class dashboard")
+    board = dashboard.build(workdir)
     csv = grading.export(workdir)
     table = grading.scores(workdir, assignments)
     print(grading.format_scores(table, assignments))
@@ -43,7 +46,9 @@ def run(directory, assignments=None, seed=0, quiet=False):
     print()
     print(f"gradebook: {workdir / 'gradebook.db'} (open it with: cd {workdir} && nbgrader formgrader)")
     print(f"grades:    {csv}")
-    print(f"feedback:  {workdir / 'feedback'}/<student>/<assignment>/<assignment>.html")
+    print(f"feedback:  {workdir / 'feedback'}/<student>/<assignment>/report.html "
+          "(also at the top of nbgrader's <assignment>.html there)")
+    print(f"dashboard: {board}")
     print(f"release:   {workdir / 'release'}")
     if off:
         print("\nscores that differ from what the sample submissions should get:")

@@ -545,10 +545,39 @@ def _write_text(path, text):
         raise
 
 
+EMBED_BEGIN, EMBED_END = "<!-- nndl-report:begin -->", "<!-- nndl-report:end -->"
+
+
+def embed(nbgrader_page, report):
+    """Put ``report`` (a whole page) at the top of nbgrader's feedback page, in a sandboxed iframe.
+
+    nbgrader's ``fetch_feedback`` hands students the pages of their notebooks only, so this is
+    how our report reaches them through the exchange. The iframe keeps the two pages' styles
+    apart and runs no script (``sandbox`` with nothing allowed); a page embedded before is replaced.
+    """
+    text = Path(nbgrader_page).read_text(encoding="utf-8")
+    start, end = text.find(EMBED_BEGIN), text.find(EMBED_END)
+    if start != -1 and end > start:
+        text = text[:start] + text[end + len(EMBED_END):]
+    block = (f'{EMBED_BEGIN}<section id="nndl-report" style="margin:0 auto 28px;max-width:1200px;'
+             'padding:12px 12px 0">'
+             '<iframe title="The grader\'s report on your submission" sandbox '
+             'style="width:100%;height:85vh;border:1px solid #c9d1dc;border-radius:8px;background:#fff" '
+             f'srcdoc="{html.escape(report, quote=True)}"></iframe>'
+             '<p style="font:14px/1.4 system-ui,sans-serif;color:#374151;margin:8px 0 0">'
+             "Above: the grader's report (scroll inside it). Below: your notebook with each test cell's "
+             f"result.</p></section>{EMBED_END}")
+    match = re.search(r"<body[^>]*>", text, flags=re.IGNORECASE)
+    at = match.end() if match else 0
+    _write_text(Path(nbgrader_page), text[:at] + block + text[at:])
+
+
 def write(course_dir, assignment=None, students=None, course_name="nndl"):
     """Write ``feedback/<student>/<assignment>/report.html`` for every selected record; returns the paths.
 
     Run it *after* ``nbgrader generate_feedback --force``, which empties the folders it writes.
+    The report is also embedded at the top of nbgrader's own page of the notebook there, when
+    there is one (``embed``), since that page is what ``nbgrader fetch_feedback`` gives students.
     """
     written = []
     for name, records in sorted(_select(course_dir, assignment, students).items()):
@@ -556,7 +585,11 @@ def write(course_dir, assignment=None, students=None, course_name="nndl"):
             if not (_safe(name) and _safe(student)):
                 continue  # not a folder name (read_all never yields these; kept out of the tree anyway)
             path = report_path(course_dir, name, student)
-            _write_text(path, render(record, course_name))
+            page = render(record, course_name)
+            _write_text(path, page)
+            nbgrader_page = path.parent / f"{name}.html"
+            if nbgrader_page.is_file():
+                embed(nbgrader_page, page)
             written.append(path)
     return written
 

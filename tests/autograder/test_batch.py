@@ -436,8 +436,10 @@ def test_progress_on_stderr_unless_quiet(course, fake, capsys):
 def fake_runner(fake, monkeypatch):
     """``autograder.runner`` replaced by the fake, for the command (which grades with the runner)."""
     import types
+
+    from autograder.runner import Timeouts
     module = types.ModuleType("autograder.runner")
-    module.grade_submission = fake.grade
+    module.grade_submission, module.Timeouts = fake.grade, Timeouts
     monkeypatch.setitem(sys.modules, "autograder.runner", module)
     return fake
 
@@ -457,12 +459,12 @@ def test_command_exit_codes(course, fake_runner, capsys):
     fake_runner.configure(behaviour={"bo": "raise"})
     assert cli.main(["grade", BASICS, "--course-dir", str(course), "--workers", "0", "-q"]) == 1
     assert "FAILED" in capsys.readouterr().out
-    assert cli.main(["grade", "no_such_assignment", "--course-dir", str(course)]) == 2
+    assert cli.main(["grade", "no_such_assignment", "--course-dir", str(course)]) == 3  # bad input
     assert cli.main(["grade", BASICS, "--course-dir", str(course), "--workers", "-1"]) == 2
     with pytest.raises(SystemExit) as exc:
         cli.main(["grade"])
     assert exc.value.code == 2
-    assert cli.main(["grade", "logistic_regression", "--course-dir", str(course), "-q"]) == 1
+    assert cli.main(["grade", "logistic_regression", "--course-dir", str(course), "-q"]) == 3  # not generated
     assert "generate_assignment" in capsys.readouterr().err
 
 

@@ -51,7 +51,7 @@ def chromium_path():
 
 @dataclass
 class Rendered:
-    text: str  # document.body.innerText
+    text: str  # document.body.innerText, then that of each iframe
     images: list  # [{"src": first 60 characters, "alt": ..., "loaded": bool, "width": px}]
     screenshot: Path
     title: str
@@ -74,10 +74,13 @@ def _rendered(html_path, screenshot_path, width=1200):
             page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
             page.wait_for_load_state("networkidle")
             page.screenshot(path=str(screenshot_path), full_page=True)
-            images = page.evaluate("""Array.from(document.images).map(i => ({
-                src: (i.getAttribute('src') || '').slice(0, 60), alt: i.alt,
-                loaded: i.complete && i.naturalWidth > 0, width: i.naturalWidth}))""")
-            return Rendered(page.inner_text("body"), images, Path(screenshot_path), page.title())
+            images, texts = [], []
+            for frame in page.frames:  # the page, then any iframe (an embedded report)
+                texts.append(frame.inner_text("body"))
+                images += frame.evaluate("""Array.from(document.images).map(i => ({
+                    src: (i.getAttribute('src') || '').slice(0, 60), alt: i.alt,
+                    loaded: i.complete && i.naturalWidth > 0, width: i.naturalWidth}))""")
+            return Rendered("\n".join(texts), images, Path(screenshot_path), page.title())
         finally:
             browser.close()
 

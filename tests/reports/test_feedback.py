@@ -268,7 +268,7 @@ def test_generate_writes_our_page_beside_nbgraders(fed_course):
     for path in expected:
         nbgrader_page = path.parent / f"{path.parent.name}.html"
         assert nbgrader_page.is_file(), nbgrader_page
-        assert path.stat().st_mtime >= nbgrader_page.stat().st_mtime  # written after, so it survived
+        assert feedback.EMBED_BEGIN in nbgrader_page.read_text(encoding="utf-8")  # written after nbgrader's
         assert "points" in path.read_text(encoding="utf-8")
 
 
@@ -429,3 +429,16 @@ def test_feedback_in_a_browser(fed_course, browser, tmp_path, student, assignmen
     assert page.all_images_loaded and len(page.images) >= 1
     assert all(i["alt"] and i["width"] >= 500 for i in page.images)
     assert page.screenshot.stat().st_size > 20_000
+
+
+@pytest.mark.slow
+def test_nbgraders_page_carries_our_report_for_fetch_feedback(fed_course, browser, tmp_path):
+    """``nbgrader fetch_feedback`` hands out the notebook's page only: our report is embedded at its top."""
+    course, _ = fed_course
+    record = results.read(course, "planar_classification", "cy")
+    nbgrader_page = course / "feedback" / "cy" / "planar_classification" / "planar_classification.html"
+    raw = nbgrader_page.read_text(encoding="utf-8")
+    assert raw.count(feedback.EMBED_BEGIN) == 1  # generate ran twice on some pages: replaced, not repeated
+    page = browser(nbgrader_page, tmp_path / "embedded.png")
+    assert f"{record['score']:g} / {record['max_score']:g} points" in page.text
+    assert "backward_propagation" in page.text and page.all_images_loaded
