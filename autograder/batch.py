@@ -25,6 +25,7 @@ tries it again.
 This module imports no NumPy at load time: worker processes pin BLAS to one thread before any
 of it loads.
 """
+import contextlib
 import datetime
 import fcntl
 import hashlib
@@ -517,88 +518,171 @@ def grade_assignment(course_dir, assignment, workers=None, scheduler=None, seed=
     (its worker is stopped; with local workers the others in flight are started again).
     Ctrl-C stops the run (``KeyboardInterrupt``); what was graded stays, and the next run resumes.
     """
-    from autograder import submissions
-    from autograder.gradebook import Writer
+    return grade_assignments(course_dir, [assignment], workers=workers, scheduler=scheduler, seed=seed,
+                             timeouts=timeouts, policy=policy, progress=progress, students=students, grade=grade,
+                             force=force, submission_timeout=submission_timeout)[0]
 
-    began = time.monotonic()
-    course_dir = Path(course_dir).resolve()
+
+def grade_assignments(course_dir, assignments, workers=None, scheduler=None, seed=None, timeouts=None, policy=None,
+                      progress=True, students=None, grade=None, force=False, submission_timeout=None, errors=None):
+    """Grade several assignments in one batch: one pool of workers, one queue; returns a ``BatchReport`` each.
+
+    Each assignment keeps its own seed, state, lock and report, exactly as ``grade_assignment``
+    gives them; sharing the workers saves starting a pool per assignment and lets the submissions
+    of one assignment fill the workers another leaves idle at its end. The queue starts with the
+    submissions expected to take longest (from the durations of earlier runs, else the
+    assignment's usual weight), so the batch does not end on one long submission.
+    With a dict ``errors``, an assignment that cannot start (``BatchError``) is left out with its
+    message there, and the others are graded; without it the error is raised.
+    """
     if workers is not None and workers < 0:
         raise ValueError("workers must be 0 or more")
-    support_dir = course_dir / "release" / assignment / "nndl"
-    if not (course_dir / "release" / assignment / f"{assignment}.ipynb").is_file():
-        raise BatchError(f"{course_dir / 'release' / assignment} has no {assignment}.ipynb: "
-                         f"generate the assignment first (nndl generate {assignment})")
-    writer = Writer(course_dir)
-    with writer.gradebook() as gb:
-        if assignment not in {a.name for a in gb.assignments}:
-            raise BatchError(f"the gradebook of {course_dir} has no assignment {assignment}: run "
-                             f"'nbgrader generate_assignment {assignment}' in the course folder first")
+    began = time.monotonic()
+    course_dir = Path(course_dir).resolve()
+    shared = Progress(0, enabled=progress)
+    with contextlib.ExitStack() as stack:
+        batches = []
+        for a in assignments:
+            batch = _Batch(course_dir, a, seed=seed, timeouts=timeouts, policy=policy, students=students,
+                           grade=grade, force=force, submission_timeout=submission_timeout, progress=shared,
+                           label=len(assignments) > 1)
+            try:
+                batches.append(stack.enter_context(batch))
+            except BatchError as exc:
+                if errors is None:
+                    raise
+                errors[a] = str(exc)
+        jobs = [(batch.coordinator, student, digest, batch.estimate(student))
+                for batch in batches for student, digest in batch.todo]
+        jobs.sort(key=lambda job: -job[3])  # longest first (stable: assignment order, then student)
+        shared.total = len(jobs)
+        shared.enabled = progress and shared.total > 0
+        try:
+            if jobs:
+                if scheduler is not None:
+                    backend = _Dask(scheduler, workers)
+                elif workers == 0:
+                    backend = _Inline()
+                else:
+                    backend = _Local(min(workers or os.cpu_count() or 1, len(jobs)))
+                for batch in batches:
+                    batch.report.workers = backend.workers if backend.name != "inline" else 0
+                    batch.report.scheduler = getattr(backend, "address", None)
+                _dispatch(backend, deque(job[:3] for job in jobs))
+            for batch in batches:
+                batch.interrupted = False
+        finally:
+            shared.close()
+    wall = time.monotonic() - began
+    for batch in batches:
+        table = _scores(course_dir, batch.assignment)
+        batch.report.scores = {s: list(table[s]) for s in batch.names if s in table}
+        batch.report.wall_time = wall
+    return [batch.report for batch in batches]
 
-    _private_dir(course_dir)
-    with _Lock(course_dir, assignment):
+
+# about the seconds one submission takes on one core: the order of a first run (later runs use durations)
+WEIGHTS = {"python_basics": 2.0, "logistic_regression": 4.0, "deep_nn_step_by_step": 4.0,
+           "planar_classification": 6.0, "deep_nn_application": 8.0}
+
+
+class _Batch:
+    """One assignment of a batch: checked, locked, prepared and given a seed on entry; its run record closed on exit."""
+
+    def __init__(self, course_dir, assignment, seed, timeouts, policy, students, grade, force, submission_timeout,
+                 progress, label):
+        self.course_dir, self.assignment = course_dir, assignment
+        self.options = dict(seed=seed, timeouts=timeouts, policy=policy, students=students, grade=grade,
+                            force=force, submission_timeout=submission_timeout)
+        self.progress, self.label = progress, label
+        self.interrupted = True
+        self.previous = {}
+        self._lock = None
+
+    def __enter__(self):
+        from autograder import submissions
+        from autograder.gradebook import Writer
+
+        course_dir, assignment, o = self.course_dir, self.assignment, self.options
+        support_dir = course_dir / "release" / assignment / "nndl"
+        if not (course_dir / "release" / assignment / f"{assignment}.ipynb").is_file():
+            raise BatchError(f"{course_dir / 'release' / assignment} has no {assignment}.ipynb: "
+                             f"generate the assignment first (nndl generate {assignment})")
+        writer = Writer(course_dir)
+        with writer.gradebook() as gb:
+            if assignment not in {a.name for a in gb.assignments}:
+                raise BatchError(f"the gradebook of {course_dir} has no assignment {assignment}: run "
+                                 f"'nbgrader generate_assignment {assignment}' in the course folder first")
+        _private_dir(course_dir)
+        self._lock = _Lock(course_dir, assignment)
+        self._lock.__enter__()
+        try:
+            self._prepare(submissions, writer, support_dir)
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
+        return self
+
+    def _prepare(self, submissions, writer, support_dir):
+        course_dir, assignment, o = self.course_dir, self.assignment, self.options
         findings = submissions.prepare(course_dir, assignment)
-        names = _students(course_dir, assignment, students)
+        self.names = _students(course_dir, assignment, o["students"])
         record = recorded_run(course_dir, assignment)
-        seed, seed_source = _choose_seed(seed, record, force)
+        seed, seed_source = _choose_seed(o["seed"], record, o["force"])
         history = list((record or {}).get("history", []))
         if record:
             history.append({k: record.get(k) for k in ("seed", "started", "finished", "status", "graded",
                                                        "failed", "skipped")})
-        run = {"assignment": assignment, "seed": seed, "started": _now(), "finished": None, "status": "running",
-               "history": history[-50:]}
-        _write_json(run_path(course_dir, assignment), run)
+        self.run = {"assignment": assignment, "seed": seed, "started": _now(), "finished": None,
+                    "status": "running", "history": history[-50:]}
+        _write_json(run_path(course_dir, assignment), self.run)
 
         state = _read_json(state_path(course_dir, assignment)) or {}
-        if force or state.get("seed") != seed:
+        self.previous = {s: g.get("duration") for s, g in state.get("graded", {}).items()
+                         if isinstance(g, dict) and isinstance(g.get("duration"), (int, float))}
+        if o["force"] or state.get("seed") != seed:
             state = {"assignment": assignment, "seed": seed, "graded": {}}
         state.setdefault("graded", {})
 
-        report = BatchReport(assignment=assignment, seed=seed, seed_source=seed_source,
-                             findings=[asdict(f) for f in findings])
+        self.report = report = BatchReport(assignment=assignment, seed=seed, seed_source=seed_source,
+                                           findings=[asdict(f) for f in findings])
         in_gradebook = writer.graded(assignment)
-        todo = []
-        for student in names:
+        self.todo = []
+        for student in self.names:
             digest = sha256(writer.submitted_dir(assignment, student) / f"{assignment}.ipynb")
             done = state["graded"].get(student)
             if done and done.get("sha256") == digest and student in in_gradebook:
                 report.skipped.append(student)
             else:
                 state["graded"].pop(student, None)
-                todo.append((student, digest))
+                self.todo.append((student, digest))
         _write_json(state_path(course_dir, assignment), state)
 
         hidden = tuple(str(course_dir / name) for name in HIDDEN_FROM_KERNEL)
-        coordinator = _Coordinator(course_dir, assignment, seed, writer, state, report,
-                                   dict(grade=grade, policy=policy, timeouts=timeouts, support_dir=str(support_dir),
-                                        hidden_paths=hidden),
-                                   Progress(len(todo), enabled=progress))
-        coordinator.limit = submission_timeout or submission_limit(assignment, timeouts)
-        interrupted = True
+        self.coordinator = _Coordinator(course_dir, assignment, seed, writer, state, report,
+                                        dict(grade=o["grade"], policy=o["policy"], timeouts=o["timeouts"],
+                                             support_dir=str(support_dir), hidden_paths=hidden),
+                                        self.progress, label=self.label)
+        self.coordinator.limit = o["submission_timeout"] or submission_limit(assignment, o["timeouts"])
+
+    def estimate(self, student):
+        """How long this student's submission should take, for ordering the queue."""
+        known = [d for d in self.previous.values() if d]
+        usual = sorted(known)[len(known) // 2] if known else WEIGHTS.get(self.assignment, 2.0)
+        return self.previous.get(student) or usual
+
+    def __exit__(self, *exc):
         try:
-            if todo:
-                if scheduler is not None:
-                    backend = _Dask(scheduler, workers)
-                elif workers == 0:
-                    backend = _Inline()
-                else:
-                    backend = _Local(min(workers or os.cpu_count() or 1, len(todo)))
-                report.workers = backend.workers if backend.name != "inline" else 0
-                report.scheduler = getattr(backend, "address", None)
-                coordinator.run(backend, todo)
-            interrupted = False
-        finally:
-            coordinator.progress.close()
-            run.update(finished=_now(), status="interrupted" if interrupted else "finished",
-                       graded=len(report.graded), failed=len(report.failed), skipped=len(report.skipped))
-            _write_json(run_path(course_dir, assignment), run)
-            staged = course_dir / STATE_DIR / "staged" / assignment
+            report = self.report
+            self.run.update(finished=_now(), status="interrupted" if self.interrupted else "finished",
+                            graded=len(report.graded), failed=len(report.failed), skipped=len(report.skipped))
+            _write_json(run_path(self.course_dir, self.assignment), self.run)
+            staged = self.course_dir / STATE_DIR / "staged" / self.assignment
             for leftover in staged.glob("*") if staged.is_dir() else []:
                 leftover.unlink(missing_ok=True)
-
-    table = _scores(course_dir, assignment)
-    report.scores = {s: list(table[s]) for s in names if s in table}
-    report.wall_time = time.monotonic() - began
-    return report
+        finally:
+            self._lock.__exit__(*exc)
+        return False
 
 
 def submission_limit(assignment, timeouts=None):
@@ -620,14 +704,20 @@ def _scores(course_dir, assignment):
 
 
 class _Coordinator:
-    """Hands out jobs, collects results, and writes each one (the only writer)."""
+    """One assignment's side of a batch: stages each job, and writes each result (the only writer)."""
 
-    def __init__(self, course_dir, assignment, seed, writer, state, report, common, progress):
+    def __init__(self, course_dir, assignment, seed, writer, state, report, common, progress, label=False):
         self.course_dir, self.assignment, self.seed = course_dir, assignment, seed
         self.writer, self.state, self.report, self.common, self.progress = writer, state, report, common, progress
         self.staged = course_dir / STATE_DIR / "staged" / assignment
         self.limit = None  # seconds a submission may spend in a worker (the watchdog)
-        self.started = {}  # future -> when it was submitted
+        self.label = label  # name the assignment in the progress line (a batch of several)
+
+    def run(self, backend, todo):
+        _dispatch(backend, deque((self, student, digest) for student, digest in todo))
+
+    def _name(self, student):
+        return f"{student}/{self.assignment}" if self.label else student
 
     def _job(self, student):
         """Stage the submission as nbgrader sanitizes it; returns the job for a worker."""
@@ -635,97 +725,6 @@ class _Coordinator:
         notes = self.writer.sanitize(self.assignment, student, path)
         job = dict(self.common, notebook_path=str(path), assignment=self.assignment, student=student, seed=self.seed)
         return job, notes
-
-    def run(self, backend, todo):
-        queue = deque(todo)  # (student, sha256)
-        suspects = deque()  # in flight when a worker process died: graded again, alone
-        inflight = {}  # future -> (student, sha256, job, solo)
-        try:
-            while queue or suspects or inflight:
-                self._submit(backend, queue, suspects, inflight)
-                if not inflight:
-                    continue
-                done = backend.wait(list(inflight), POLL)
-                broken = False
-                for future in done:
-                    student, digest, job, solo = inflight.pop(future)
-                    self.started.pop(future, None)
-                    exc = future.exception()
-                    if exc is not None and backend.broken(exc):
-                        broken = True
-                        if solo:
-                            self._failed(student, "its worker process died while grading it, twice "
-                                                  f"({type(exc).__name__})")
-                        else:
-                            suspects.append((student, digest))
-                        continue
-                    self._collect(student, digest, job, future, exc)
-                if broken:
-                    for future, (student, digest, job, solo) in list(inflight.items()):
-                        suspects.append((student, digest))  # every job of the dead pool is lost
-                    inflight.clear()
-                    backend.restart()
-                else:
-                    self._watchdog(backend, queue, inflight)
-        except BaseException:
-            backend.close(interrupted=True, futures=list(inflight))
-            raise
-        backend.close()
-
-    def _watchdog(self, backend, queue, inflight):
-        """Stop the submissions that have been in a worker longer than ``limit``: they score 0, with a note."""
-        if not self.limit:
-            return
-        now = time.monotonic()
-        overdue = [f for f in inflight if now - self.started.get(f, now) > self.limit]
-        if not overdue:
-            return
-        for future in overdue:
-            student = inflight[future][0]
-            self._failed(student, f"grading it took longer than {self.limit:g} s and was stopped "
-                                  "(a stuck kernel or worker)")
-        if backend.abandon(overdue):  # every job in flight was stopped: the others start again
-            for future, (student, digest, job, solo) in reversed(list(inflight.items())):
-                if future not in overdue:
-                    queue.appendleft((student, digest))
-            inflight.clear()
-        else:
-            for future in overdue:
-                inflight.pop(future, None)
-        for future in overdue:
-            self.started.pop(future, None)
-
-    def _submit(self, backend, queue, suspects, inflight):
-        if any(solo for (_, _, _, solo) in inflight.values()):
-            return
-        if suspects:
-            if inflight:
-                return
-            student, digest = suspects.popleft()
-            self._start(backend, student, digest, inflight, solo=True)
-            return
-        while queue and len(inflight) < backend.limit:
-            student, digest = queue.popleft()
-            self._start(backend, student, digest, inflight, solo=False)
-
-    def _start(self, backend, student, digest, inflight, solo):
-        try:
-            job, notes = self._job(student)
-        except Exception as exc:
-            self._failed(student, f"it could not be prepared for grading ({_describe(exc)})")
-            return
-        if notes:
-            self.report.messages.setdefault(student, []).extend(f"nbgrader: {n}" for n in notes)
-        try:
-            future = backend.submit(job)
-        except Exception as exc:
-            if backend.broken(exc):
-                backend.restart()
-                future = backend.submit(job)
-            else:
-                raise
-        inflight[future] = (student, digest, job, solo)
-        self.started[future] = time.monotonic()
 
     def _collect(self, student, digest, job, future, exc):
         if exc is not None:
@@ -755,7 +754,7 @@ class _Coordinator:
         if data["messages"]:
             self.report.messages.setdefault(student, []).extend(data["messages"])
         self._unstage(student)
-        self.progress.advance(student, f"{recorded.score:g}/{recorded.max_score:g}")
+        self.progress.advance(self._name(student), f"{recorded.score:g}/{recorded.max_score:g}")
 
     def _failed(self, student, reason):
         message = f"not graded: {reason}; it scores 0 until a run grades it"
@@ -771,10 +770,111 @@ class _Coordinator:
         self.report.failed.append(student)
         self.report.messages.setdefault(student, []).append(message)
         self._unstage(student)
-        self.progress.advance(student, "failed")
+        self.progress.advance(self._name(student), "failed")
 
     def _unstage(self, student):
         (self.staged / f"{student}.ipynb").unlink(missing_ok=True)
+
+
+def _dispatch(backend, queue):
+    """Hand the jobs of ``queue`` (coordinator, student, sha256) to ``backend`` and collect them all.
+
+    A worker process that dies takes every job in flight with it: those are graded again one at a
+    time (``suspects``), so the one that kills its worker is found and fails alone. A job still in
+    a worker after its coordinator's ``limit`` is stopped (the watchdog) and scores 0.
+    """
+    suspects = deque()  # in flight when a worker process died: graded again, alone
+    inflight = {}  # future -> (coordinator, student, sha256, job, solo)
+    started = {}  # future -> when it was submitted
+    try:
+        while queue or suspects or inflight:
+            _submit(backend, queue, suspects, inflight, started)
+            if not inflight:
+                continue
+            done = backend.wait(list(inflight), POLL)
+            broken = False
+            for future in done:
+                coordinator, student, digest, job, solo = inflight.pop(future)
+                started.pop(future, None)
+                exc = future.exception()
+                if exc is not None and backend.broken(exc):
+                    broken = True
+                    if solo:
+                        coordinator._failed(student, "its worker process died while grading it, twice "
+                                                     f"({type(exc).__name__})")
+                    else:
+                        suspects.append((coordinator, student, digest))
+                    continue
+                coordinator._collect(student, digest, job, future, exc)
+            if broken:
+                for coordinator, student, digest, job, solo in inflight.values():
+                    suspects.append((coordinator, student, digest))  # every job of the dead pool is lost
+                inflight.clear()
+                started.clear()
+                backend.restart()
+            else:
+                _watchdog(backend, queue, inflight, started)
+    except BaseException:
+        backend.close(interrupted=True, futures=list(inflight))
+        raise
+    backend.close()
+
+
+def _watchdog(backend, queue, inflight, started):
+    """Stop the jobs that have been in a worker longer than their coordinator's ``limit``: 0 points, a note."""
+    now = time.monotonic()
+    overdue = [f for f, (coordinator, *_) in inflight.items()
+               if coordinator.limit and now - started.get(f, now) > coordinator.limit]
+    if not overdue:
+        return
+    for future in overdue:
+        coordinator, student = inflight[future][:2]
+        coordinator._failed(student, f"grading it took longer than {coordinator.limit:g} s and was stopped "
+                                     "(a stuck kernel or worker)")
+    if backend.abandon(overdue):  # every job in flight was stopped: the others start again
+        for future, (coordinator, student, digest, job, solo) in reversed(list(inflight.items())):
+            if future not in overdue:
+                queue.appendleft((coordinator, student, digest))
+        inflight.clear()
+        started.clear()
+    else:
+        for future in overdue:
+            inflight.pop(future, None)
+            started.pop(future, None)
+
+
+def _submit(backend, queue, suspects, inflight, started):
+    if any(entry[4] for entry in inflight.values()):  # a suspect runs alone
+        return
+    if suspects:
+        if inflight:
+            return
+        coordinator, student, digest = suspects.popleft()
+        _start(backend, coordinator, student, digest, inflight, started, solo=True)
+        return
+    while queue and len(inflight) < backend.limit:
+        coordinator, student, digest = queue.popleft()
+        _start(backend, coordinator, student, digest, inflight, started, solo=False)
+
+
+def _start(backend, coordinator, student, digest, inflight, started, solo):
+    try:
+        job, notes = coordinator._job(student)
+    except Exception as exc:
+        coordinator._failed(student, f"it could not be prepared for grading ({_describe(exc)})")
+        return
+    if notes:
+        coordinator.report.messages.setdefault(student, []).extend(f"nbgrader: {n}" for n in notes)
+    try:
+        future = backend.submit(job)
+    except Exception as exc:
+        if backend.broken(exc):
+            backend.restart()
+            future = backend.submit(job)
+        else:
+            raise
+    inflight[future] = (coordinator, student, digest, job, solo)
+    started[future] = time.monotonic()
 
 
 def _describe(exc):

@@ -307,20 +307,24 @@ def _grade_all(args):
     if not assignments:
         raise CommandError(f"nothing to grade: {course / 'submitted'} holds no <student>/<assignment>/ folder "
                            "(collect the submissions first: nbgrader collect, or nndl collect-zip)")
+    from autograder.batch import grade_assignments
+
     say = _say(args)
-    reports, errors = {}, {}
+    errors = {}
+    say(f"grading {', '.join(assignments)} in one batch")
     try:
-        for i, assignment in enumerate(assignments, 1):
-            say(f"[{i}/{len(assignments)}] grading {assignment}")
-            try:
-                reports[assignment] = _batch(args, course, assignment, progress=not (args.quiet or args.json))
-            except (BatchError, GradebookError, OSError) as exc:
-                errors[assignment] = str(exc)
-                say(f"  {assignment} could not be graded: {exc}")
+        found = grade_assignments(course, assignments, workers=args.workers, scheduler=args.scheduler,
+                                  seed=args.seed, force=args.force, progress=not (args.quiet or args.json),
+                                  errors=errors)
     except KeyboardInterrupt:
         print("\ninterrupted: what was graded is in the gradebook; run the same command again to grade "
               "the rest", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except (BatchError, GradebookError, OSError) as exc:
+        raise CommandError(str(exc), EXIT_FAILED) from None
+    reports = {r.assignment: r for r in found}
+    for assignment, message in errors.items():
+        say(f"  {assignment} could not be graded: {message}")
     ok = bool(reports) and not errors and all(r.ok for r in reports.values())
     if args.json:
         _print_json({"ok": ok, "assignments": {a: r.to_dict() for a, r in reports.items()}, "errors": errors})

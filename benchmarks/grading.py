@@ -7,7 +7,8 @@ typical mistakes), so scores are known. It measures, on the same submissions and
 
 - plain serial ``nbgrader autograde`` of every assignment (hidden tests inside the kernel);
 - the floor: executing every notebook once with nbclient, without grading (serial);
-- the engine (``autograder.batch``) with 1 and with 2 workers; per-notebook overhead over the
+- the engine (``autograder.batch.grade_assignments``, as ``nndl grade --all``: all assignments
+  in one batch) with 1 and with 2 workers; per-notebook overhead over the
   floor, from the 1-worker run;
 - peak memory of the coordinator and of the largest child process (a worker or a kernel), for
   the full class and for half of it (the coordinator's should stay flat);
@@ -82,9 +83,9 @@ workdir, seed, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 assignments = sys.argv[4].split(",")
 start = time.monotonic()
 scores = {}
-for a in assignments:
-    report = batch.grade_assignment(workdir, a, workers=workers, seed=seed, progress=False, force=True)
-    scores.update({f"{s}|{a}": v for s, v in report.scores.items()})
+# as `nndl grade --all` does: every assignment in one batch, one pool of workers
+for report in batch.grade_assignments(workdir, assignments, workers=workers, seed=seed, progress=False, force=True):
+    scores.update({f"{s}|{report.assignment}": v for s, v in report.scores.items()})
 wall = time.monotonic() - start
 self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

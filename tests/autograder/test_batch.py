@@ -355,6 +355,30 @@ def test_watchdog_stops_a_stuck_submission_and_grades_the_others(course, fake):
     assert again.graded == ["cy"] and gradebook.scores(course, BASICS)["cy"] == (POINTS, POINTS)
 
 
+def test_several_assignments_in_one_batch_and_one_that_cannot_start(course, fake, capsys):
+    errors = {}
+    reports = batch.grade_assignments(course, [BASICS, "logistic_regression"], workers=0, grade=fake.grade,
+                                      progress=True, errors=errors)
+    assert [r.assignment for r in reports] == [BASICS] and sorted(reports[0].graded) == sorted(FAKE_SCORES)
+    assert "logistic_regression" in errors["logistic_regression"]
+    assert "/python_basics" in capsys.readouterr().err  # the progress line names the assignment
+    with pytest.raises(BatchError):
+        batch.grade_assignments(course, [BASICS, "logistic_regression"], workers=0, grade=fake.grade,
+                                progress=False)
+
+
+def test_the_queue_starts_with_what_took_longest(course, fake, monkeypatch):
+    batch.grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
+    state = json.loads(batch.state_path(course, BASICS).read_text())
+    for student, seconds in {"ada": 1.0, "bo": 9.0, "cy": 3.0, "dee": 5.0}.items():
+        state["graded"][student]["duration"] = seconds
+    batch.state_path(course, BASICS).write_text(json.dumps(state))
+    order = []
+    monkeypatch.setattr(batch, "_dispatch", lambda backend, queue: order.extend(s for _, s, _ in queue))
+    batch.grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False, force=True)
+    assert order == ["bo", "dee", "cy", "ada"]
+
+
 def test_watchdog_default_covers_every_cell_and_check():
     from autograder.runner import Timeouts
     limit = batch.submission_limit(BASICS, Timeouts(notebook=100, probe=10))
