@@ -26,8 +26,8 @@ def accuracy(prediction, Y):
     return 100.0 * float(np.mean(np.asarray(prediction, dtype=np.float64) == Y))
 
 
-def image_figures(name="digits", data_dir=None, progress=print):
-    """Costs and accuracies of the three image models on one image set."""
+def image_figures(name="digits", data_dir=None, progress=print, deep=True):
+    """Costs and accuracies of the three image models on one image set (``deep=False``: logistic regression only)."""
     train_x, train_y, test_x, test_y, _ = load_dataset(name, data_dir)
     X, Xt = flatten(train_x), flatten(test_x)
     results = {}
@@ -38,6 +38,8 @@ def image_figures(name="digits", data_dir=None, progress=print):
         "train": accuracy(d["Y_prediction_train"], train_y),
         "test": accuracy(d["Y_prediction_test"], test_y),
     }
+    if not deep:
+        return results
     models = {
         "2-layer": (app.two_layer_model, (X.shape[0], TWO_LAYER["n_h"], 1), TWO_LAYER),
         f"{len(L_LAYER['hidden']) + 1}-layer": (app.L_layer_model, [X.shape[0], *L_LAYER["hidden"], 1], L_LAYER),

@@ -1,7 +1,8 @@
-"""The adversarial corpus (``cases.py``), graded by the real engine, one batch per assignment.
+"""The adversarial corpus (``cases.py``), graded by the real engine in one batch.
 
-One temporary course, one student folder per case, one ``batch.grade_assignment`` run per
-assignment with a fixed seed and small timeouts; then one test per case (its exact score per
+One temporary course, one student folder per case, one ``batch.grade_assignments`` run for all
+five assignments, as ``nndl grade --all`` does (each assignment keeps its own report and seed
+record), with a fixed seed and small timeouts; then one test per case (its exact score per
 function, the words of its student-facing messages, what its cells must never print) and tests
 over the whole corpus: every case has a result within bounds, nothing escaped the sandbox (canaries,
 checksums of the reference and of the course, the gradebook's rows, a TCP listener nobody reached),
@@ -301,8 +302,8 @@ def _graded_corpus(course):
     before = {name: _tree_digest(*paths) for name, paths in guarded.items()}
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     began = time.monotonic()
-    reports = {a: batch.grade_assignment(course, a, workers=2, seed=cases.SEED, timeouts=TIMEOUTS, progress=False)
-               for a in ASSIGNMENTS}
+    reports = {r.assignment: r for r in batch.grade_assignments(course, ASSIGNMENTS, workers=2, seed=cases.SEED,
+                                                                timeouts=TIMEOUTS, progress=False)}
     wall = time.monotonic() - began
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     listener.setblocking(False)

@@ -1,4 +1,10 @@
-"""The reference reproduces the course's published figures on the classic cat files."""
+"""The reference reproduces the course's published figures on the classic cat files.
+
+The 2-layer and 4-layer networks' published costs and accuracies are asserted once, on the
+source notebook of assignment 5 (tests/source/test_source_notebooks.py), whose solution cells
+are the reference's code (tests/autograder/test_course.py): training them twice would cost the
+suite a minute and a half for nothing.
+"""
 import pytest
 
 from autograder import figures
@@ -9,7 +15,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.classic]
 @pytest.fixture(scope="module")
 def results(request):
     classic_dir = request.getfixturevalue("classic_dir")
-    return figures.image_figures("catvnoncat", classic_dir, progress=lambda msg: None)
+    return figures.image_figures("catvnoncat", classic_dir, progress=lambda msg: None, deep=False)
 
 
 def test_logistic_regression(results):
@@ -18,25 +24,6 @@ def test_logistic_regression(results):
     assert r["costs"][1] == pytest.approx(0.584508, abs=1e-6)
     assert r["train"] == pytest.approx(99.04, abs=0.005)
     assert r["test"] == pytest.approx(70.0)
-
-
-def test_two_layer(results):
-    r = results["2-layer"]
-    assert r["costs"][0] == pytest.approx(0.693049735659989, rel=1e-12)
-    assert r["costs"][1] == pytest.approx(0.6464320953428849, rel=1e-12)
-    assert r["costs"][24] == pytest.approx(0.0485547856287702, rel=1e-10)
-    assert r["costs"][-1] == pytest.approx(0.04421498215868951, rel=1e-10)
-    assert (r["train"], r["test"]) == (pytest.approx(100.0), pytest.approx(72.0))
-
-
-def test_four_layer(results):
-    r = results["4-layer"]
-    assert r["costs"][0] == pytest.approx(0.7717493284237686, rel=1e-12)
-    assert r["costs"][1] == pytest.approx(0.6720534400822914, rel=1e-12)
-    assert r["costs"][24] == pytest.approx(0.09287821526472397, rel=1e-10)
-    assert r["costs"][-1] == pytest.approx(0.088439943441702, rel=1e-10)
-    assert r["train"] == pytest.approx(98.56, abs=0.005)
-    assert r["test"] == pytest.approx(80.0)
 
 
 def test_learning_rate_sweep(classic_dir):
