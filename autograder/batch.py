@@ -140,15 +140,8 @@ def _private_dir(course_dir):
 
 def _write_json(path, data):
     """Write ``data`` to ``path`` atomically (temporary file, fsync, rename), readable by its owner only."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    from autograder.files import write_text
+    write_text(path, json.dumps(data, indent=1, sort_keys=True), mode=0o600, sync=True)
 
 
 def run_path(course_dir, assignment):
@@ -603,7 +596,7 @@ class _Batch:
         from autograder import submissions
         from autograder.gradebook import Writer
 
-        course_dir, assignment, o = self.course_dir, self.assignment, self.options
+        course_dir, assignment = self.course_dir, self.assignment
         support_dir = course_dir / "release" / assignment / "nndl"
         if not (course_dir / "release" / assignment / f"{assignment}.ipynb").is_file():
             raise BatchError(f"{course_dir / 'release' / assignment} has no {assignment}.ipynb: "

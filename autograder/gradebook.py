@@ -26,7 +26,6 @@ import os
 import re
 import secrets
 import shutil
-import tempfile
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,6 +43,8 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
+
+from autograder.files import replace_atomically
 
 CONFIG_FILE = "nbgrader_config.py"
 TEST_SUFFIX = "_tests"  # the grade_id of a function's test cell is <function>_tests
@@ -146,28 +147,6 @@ def _quiet(method):
 
 # --- writing files ----------------------------------------------------------------------------
 
-def _atomic_replace(path, write, mode, sync=True):
-    """Write ``path`` through ``write(tmp_path)`` into a temporary file beside it, then rename it into place.
-
-    Readers see the old file or the new one, never a part. ``sync`` also survives a power cut.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        if sync:
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _permissions(config, coursedir):
     """The mode nbgrader gives files it writes in autograded/ (444, or 664 when group-shared)."""
     for section in ("Autograde", "BaseConverter"):
@@ -249,9 +228,9 @@ class Writer:
         dest.mkdir(parents=True, exist_ok=True)
         files = self._support_files(assignment, student)
         for rel, src in files.items():
-            _atomic_replace(dest / rel, lambda tmp, src=src: shutil.copyfile(src, tmp), self.mode, sync=False)
+            replace_atomically(dest / rel, lambda tmp, src=src: shutil.copyfile(src, tmp), self.mode, sync=False)
         notebook_path = dest / f"{notebook_id}.ipynb"
-        _atomic_replace(notebook_path, lambda tmp: nbformat.write(nb, tmp), self.mode)
+        replace_atomically(notebook_path, lambda tmp: nbformat.write(nb, tmp), self.mode)
         keep = set(files) | {f"{notebook_id}.ipynb"}
         for path in sorted(dest.rglob("*"), reverse=True):  # what an earlier grading left and is gone now
             rel = os.path.relpath(path, dest)
@@ -295,7 +274,7 @@ class Writer:
         with _collected_log() as (log, messages):
             nb, resources = self._run([ClearOutput, *SANITIZE], nb, resources, log)
         nb = _with_ids(nb)
-        _atomic_replace(destination, lambda tmp: nbformat.write(nb, tmp), 0o600)
+        replace_atomically(destination, lambda tmp: nbformat.write(nb, tmp), 0o600)
         return _meaningful(messages)
 
     @_quiet

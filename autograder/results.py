@@ -13,12 +13,11 @@ students already have in ``public_checks.json``.
 import datetime
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from autograder.files import write_text
 from autograder.student.plain import decode, encode
 
 RESULTS_DIR = Path(".nndl") / "results"
@@ -125,17 +124,7 @@ def failure(assignment, student, message, max_score=None):
 def write(course_dir, record):
     """Store ``record`` atomically (readable only by the grader's user)."""
     path = result_path(course_dir, record["assignment"], record["student"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(encode(record))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text(path, encode(record), mode=0o600)
 
 
 def read(course_dir, assignment, student):

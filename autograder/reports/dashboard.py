@@ -19,14 +19,13 @@ dashboard: no gradebook, a corrupt one, no result records, an unknown assignment
 """
 import datetime
 import html
-import os
 import re
 import statistics
-import tempfile
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.files import write_text
 from autograder.reports import exports
 
 DEFAULT_DIR = Path("reports") / "dashboard"
@@ -607,16 +606,7 @@ graded. Mean, median, min and max are in points, with the percentage of the assi
 
 
 def _write_text(path, text):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text(path, text)
 
 
 def build(course_dir, out_dir=None, assignments=None):

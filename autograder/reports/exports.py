@@ -20,14 +20,13 @@ import csv
 import datetime
 import io
 import json
-import os
 import re
 import sqlite3
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.files import replace_atomically, write_text
 from autograder.namespace import ASSIGNMENTS
 
 REPORTS_DIR = "reports"
@@ -236,18 +235,7 @@ def choose_assignments(known, requested, course, error=ExportError):
 
 def _write_atomic(path, text):
     """Write ``text`` to ``path`` through a temporary file beside it: never a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text(path, text, newline="")
 
 
 def number(value):
@@ -269,18 +257,14 @@ def nbgrader_csv(course_dir, path=None):
     from autograder import grading
 
     target = Path(path).expanduser().resolve() if path else course / "grades.csv"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+
+    def export_to(tmp):
         result = grading.run_nbgrader(["export", "--to", tmp], course)
         if result.returncode != 0:
             lines = [ln for ln in (result.stderr or "").splitlines() if ln.strip()]
             raise ExportError("nbgrader export failed: " + (" / ".join(lines[-3:]) or f"exit code {result.returncode}"))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+
+    replace_atomically(target, export_to)
     return target
 
 

@@ -17,12 +17,11 @@ code, and nbgrader's own feedback is generated with its ``ClearHiddenTests`` pre
 import base64
 import datetime
 import html
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from autograder import results
+from autograder.files import write_text
 from autograder.reports import plots
 
 REPORT_NAME = "report.html"
@@ -533,16 +532,7 @@ def report_path(course_dir, assignment, student):
 
 
 def _write_text(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".html")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # what nbgrader gives its feedback files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, text)  # 644: what nbgrader gives its feedback files
 
 
 EMBED_BEGIN, EMBED_END = "<!-- nndl-report:begin -->", "<!-- nndl-report:end -->"
