@@ -228,7 +228,7 @@ for root, dirs, files in os.walk("/", onerror=lambda e: None):
     if root == here or root in skipped:
         dirs[:], files = [], []
     files = [name for name in files if os.path.join(root, name) not in skipped]
-    if time.monotonic() - start > 9:
+    if time.monotonic() - start > 5:  # well inside the corpus's 8 s cell timeout
         complete = False
         break
     for name in files:
