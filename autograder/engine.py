@@ -3,7 +3,6 @@
 The seed of a run decides every hidden input; public checks always use ``PUBLIC_SEED`` so a
 student sees at home what the grader sees. The same seed gives the same verdicts.
 """
-import re
 import zlib
 from functools import lru_cache
 
@@ -52,22 +51,25 @@ def _expected(check_id, seed, mutant=None):
 
 
 def judge(check, seed, received, diagnose=True):
-    """The verdict on a student's probe result ``received`` for ``check`` under ``seed``."""
+    """The verdict on a student's probe result ``received`` for ``check`` under ``seed``.
+
+    ``received`` is trusted data: a local probe's result, or a kernel's answer rebuilt by
+    ``autograder.received.from_kernel``. The message of a hidden check's error is never shown
+    (the student's own text could quote a hidden input): only the exception's type, as validated.
+    """
     verdict = Verdict(check=check.id, function=check.function, points=check.points, score=0.0,
                       hidden=check.hidden, status="failed")
     if received["status"] != "ok":
         verdict.status = received["status"]
         if received["status"] == "not implemented":
             verdict.messages = [f"{check.function} is not implemented yet"]
+        elif received["status"] == "error" and check.hidden:
+            kind = received.get("type") or "An exception"
+            verdict.messages = [f"{kind} was raised (the message of a hidden check's error is not shown)"]
         else:
-            error = received.get("error", "the check could not run")
-            raised = re.match(r"([A-Z]\w*)(: |$)", error)
-            if check.hidden and received["status"] == "error" and raised:
-                # the student's own message could quote a hidden input: only the exception's type is shown
-                error = f"{raised.group(1)} was raised (the message of a hidden check's error is not shown)"
-            verdict.messages = [error]
-            if diagnose and received["status"] == "error":
-                verdict.diagnosis = _same_error(check, seed, received["error"])
+            verdict.messages = [received.get("error") or "the check could not run"]
+        if diagnose and received["status"] == "error":
+            verdict.diagnosis = _same_error(check, seed, received.get("error"))
         return verdict
     expected = _expected(check.id, seed)
     if expected["status"] != "ok":
@@ -95,8 +97,12 @@ def diagnose_failure(check, seed, received, inputs):
 
 def _same_error(check, seed, error):
     """Names of the known mistakes that raise the very same error on this check's inputs."""
-    return [m.name for m in catalogue.mistakes_failing(check.id)
-            if _expected(check.id, seed, m.name) == {"status": "error", "error": error}]
+    found = []
+    for m in catalogue.mistakes_failing(check.id):
+        result = _expected(check.id, seed, m.name)
+        if result["status"] == "error" and result.get("error") == error:
+            found.append(m.name)
+    return found
 
 
 def run_check(namespace, check, seed, diagnose=True):

@@ -23,11 +23,6 @@ from autograder.student.plain import decode, encode
 RESULTS_DIR = Path(".nndl") / "results"
 VERSION = 1
 
-# what a run message says when a kernel timed out or died (runner's and batch's own sentences)
-TIMEOUT_WORDS = ("timed out", "did not come back")
-CRASH_WORDS = ("died", "not graded:", "kernel was restarted", "could not be graded")
-
-
 def results_dir(course_dir, assignment=None):
     base = Path(course_dir) / RESULTS_DIR
     return base / assignment if assignment else base
@@ -74,13 +69,12 @@ def _check_row(assignment, verdict):
     }
 
 
-def _flags(messages):
-    text = " ".join(messages).lower()
-    return {"timed_out": any(w in text for w in TIMEOUT_WORDS), "crashed": any(w in text for w in CRASH_WORDS)}
-
-
 def summarize(result, figures=None):
-    """The record of one graded submission (a ``runner.SubmissionResult`` or its plain dict)."""
+    """The record of one graded submission (a ``runner.SubmissionResult`` or its plain dict).
+
+    What happened to the kernel is read from the result's typed fields (``faults``, the checks'
+    statuses, ``alerts``), never guessed from the words of a message.
+    """
     get = (lambda k, d=None: result.get(k, d)) if isinstance(result, dict) else (
         lambda k, d=None: getattr(result, k, d))
     assignment = get("assignment")
@@ -90,10 +84,10 @@ def summarize(result, figures=None):
         f = functions.setdefault(row["function"], {"score": 0.0, "max_score": 0.0})
         f["score"] += row["score"]
         f["max_score"] += row["points"]
-        if any(w in " ".join(row["messages"]).lower() for w in TIMEOUT_WORDS):
+        if row["status"] == "timeout":
             f["timed_out"] = True
-    messages = list(get("messages") or [])
-    flags = _flags(messages + [m for row in checks for m in row["messages"]])
+    faults = {k: int(v) for k, v in (get("faults") or {}).items() if isinstance(v, int)}
+    statuses = {row["status"] for row in checks}
     return {
         "version": VERSION,
         "assignment": assignment,
@@ -105,20 +99,26 @@ def summarize(result, figures=None):
         "duration": get("duration"),
         "checks": checks,
         "functions": functions,
-        "messages": messages,
-        **flags,
+        "messages": list(get("messages") or []),
+        "alerts": list(get("alerts") or []),
+        "faults": faults,
+        "sandbox": get("sandbox") or "",
+        "unenforced": list(get("unenforced") or []),
+        "timed_out": bool(faults.get("timeouts")) or "timeout" in statuses,
+        "crashed": bool(faults.get("deaths") or faults.get("exits")) or "crashed" in statuses,
         "figures": list(figures if figures is not None else get("figures") or []),
     }
 
 
 def failure(assignment, student, message, max_score=None):
-    """The record of a submission that could not be graded: 0 points and why."""
+    """The record of a submission that could not be graded: no score was recorded, and why."""
     if max_score is None:
         from autograder import catalogue
         max_score = float(sum(c.points for c in catalogue.checks(assignment)))
     return {"version": VERSION, "assignment": assignment, "student": student, "status": "failed",
             "score": 0.0, "max_score": float(max_score), "graded_at": _now(), "duration": None, "checks": [],
-            "functions": {}, "messages": [message], "timed_out": False, "crashed": True, "figures": []}
+            "functions": {}, "messages": [message], "alerts": [message], "faults": {}, "sandbox": "",
+            "unenforced": [], "timed_out": False, "crashed": True, "figures": []}
 
 
 def write(course_dir, record):

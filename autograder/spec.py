@@ -52,7 +52,7 @@ class Verdict:
     points: float
     score: float
     hidden: bool
-    status: str  # "passed", "failed", "not implemented", "missing", "error"
+    status: str  # "passed", "failed", "not implemented", "missing", "error"; set by the grader: "timeout", "crashed"
     messages: list = field(default_factory=list)
     diagnosis: list = field(default_factory=list)  # names of matched mistakes
 

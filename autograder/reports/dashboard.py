@@ -92,6 +92,7 @@ class AssignmentStats:
     checks: list  # [CheckRate] in the catalogue's order
     mistakes: list  # [MistakeCount], most students first
     problems: list  # [Problem]
+    unsandboxed: list = field(default_factory=list)  # students whose submission was graded without the sandbox
 
     def percents(self):
         if not self.max_score:
@@ -118,6 +119,10 @@ class Dashboard:
     def problems(self):
         return [p for a in self.assignments for p in a.problems]
 
+    @property
+    def unsandboxed(self):
+        return [(a.name, s) for a in self.assignments for s in a.unsandboxed]
+
 
 def _check_order(assignment):
     from autograder import catalogue
@@ -139,17 +144,14 @@ def _mistake_function(assignment, name, fallback):
 
 def _problem(record):
     """A ``Problem`` for a record that timed out, crashed or could not be graded, else None."""
-    from autograder import results
-
     failed = record.get("status") == "failed"
     if not (failed or record.get("timed_out") or record.get("crashed")):
         return None
     kind = "timed out" if record.get("timed_out") else "could not be graded" if failed else "crashed"
-    words = results.TIMEOUT_WORDS + results.CRASH_WORDS
-    messages = [str(m) for m in record.get("messages") or []]
+    relevant = [str(m) for m in record.get("alerts") or []]
     for row in record.get("checks") or []:
-        messages += [f"{row.get('function')}: {m}" for m in row.get("messages") or []]
-    relevant = [m for m in messages if any(w in m.lower() for w in words)]
+        if row.get("status") in ("timeout", "crashed"):
+            relevant += [f"{row.get('function')}: {m}" for m in row.get("messages") or []]
     relevant = list(dict.fromkeys(relevant or [str(m) for m in record.get("messages") or []]))
     slow = [f for f, total in (record.get("functions") or {}).items() if total.get("timed_out")]
     if slow:
@@ -191,6 +193,7 @@ def _assignment_stats(name, book, records):
 
     order = _check_order(name)
     rates, mistakes, problems = {}, {}, []
+    unsandboxed = sorted(s for s, r in recs.items() if r.get("sandbox") == "unsandboxed")
     for student, record in sorted(recs.items()):
         problem = _problem(record)
         if problem:
@@ -222,7 +225,7 @@ def _assignment_stats(name, book, records):
     checks = sorted(rates.values(), key=lambda r: (order.get(r.check, (len(order),))[0], seen[r.check]))
     top = sorted(mistakes.values(), key=lambda m: (-len(m.students), m.title.casefold()))
     return AssignmentStats(name, float(max_score or 0.0), scores, sorted(pending), missing, len(recs),
-                           checks, top, problems)
+                           checks, top, problems, unsandboxed)
 
 
 def collect(course_dir, assignments=None):
@@ -586,6 +589,7 @@ def render(dashboard, images):
 <nav><a href="#summary">Summary</a><a href="#problems">Timeouts &amp; crashes ({n_problems})</a>{nav}</nav>
 </div></header>
 <main><div class="wrap">
+{_unsandboxed_warning(dashboard)}
 <section class="card" id="summary"><h2>Summary</h2>
 {_summary_table(dashboard)}
 <p class="note">Scores come from the nbgrader gradebook (after late penalties); <em>missing</em> counts students
@@ -603,6 +607,20 @@ graded. Mean, median, min and max are in points, with the percentage of the assi
 </body>
 </html>
 """
+
+
+def _unsandboxed_warning(dashboard):
+    """A warning in plain words when some submissions were graded without the sandbox (``--allow-unsandboxed``)."""
+    found = dashboard.unsandboxed
+    if not found:
+        return ""
+    listed = ", ".join(f"{student} ({assignment})" for assignment, student in found[:20])
+    more = f" and {len(found) - 20} more" if len(found) > 20 else ""
+    return (f'<section class="card" id="unsandboxed" role="alert"><h2>Graded without the sandbox</h2>'
+            f"<p>{len(found)} submission{'s were' if len(found) != 1 else ' was'} graded with "
+            "<code>--allow-unsandboxed</code>: the student's code ran with the grader's own permissions, so it "
+            "could read the reference solutions and the hidden checks, reach the network and change files. "
+            f"Their scores cannot be trusted: {esc(listed)}{more}.</p></section>")
 
 
 def _write_text(path, text):

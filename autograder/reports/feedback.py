@@ -34,6 +34,8 @@ BADGES = {
     "error": ("ERROR", "fail"),
     "missing": ("MISSING", "fail"),
     "not implemented": ("NOT IMPLEMENTED", "todo"),
+    "timeout": ("TIMED OUT", "fail"),
+    "crashed": ("CRASHED", "fail"),
 }
 
 
@@ -96,11 +98,6 @@ def _strings(values):
     if isinstance(values, str):
         return [values]
     return [str(v) for v in values or []]
-
-
-def _is_alert(message):
-    text = message.lower()
-    return any(w in text for w in results.TIMEOUT_WORDS + results.CRASH_WORDS)
 
 
 def _functions(record):
@@ -358,7 +355,7 @@ function: later functions build on earlier ones.</p></section>"""
 
 
 def _run_alerts(record):
-    alerts = [m for m in _strings(record.get("messages")) if _is_alert(m)]
+    alerts = _strings(record.get("alerts"))
     if record.get("timed_out") and not alerts:
         alerts.append("Some of your code ran out of time.")
     if not alerts:
@@ -431,9 +428,13 @@ def _function_section(name, score, points, rows, timed_out, figures):
 
 
 def _footer(record):
-    notes = [m for m in _strings(record.get("messages")) if not _is_alert(m)]
+    alerts = set(_strings(record.get("alerts")))
+    notes = [m for m in _strings(record.get("messages")) if m not in alerts]
     if record.get("status") == "failed":
         notes = []
+    if record.get("sandbox") == "unsandboxed":
+        notes.insert(0, "This submission was graded without the sandbox, as the instructor allowed: your code "
+                        "ran with the instructor's own permissions on the grading machine.")
     items = "".join(f"<li>{_e(m)}</li>" for m in notes)
     duration = record.get("duration")
     took = ""

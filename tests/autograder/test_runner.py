@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from nbgrader.utils import determine_grade
 
-from autograder import catalogue, engine, runner, samples
+from autograder import catalogue, engine, runner, samples, session
 from autograder.course import repo_root
 from autograder.namespace import reference_namespace
 from autograder.student import plain
@@ -169,18 +169,25 @@ def test_staged_files_are_our_support_package_only(tmp_path):
     assert not [name for name in files if "__pycache__" in name]
 
 
-def test_without_a_kernel_every_check_is_an_error(tmp_path, monkeypatch):
+def test_without_a_kernel_the_submission_is_not_graded(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("no sandbox here")
 
     monkeypatch.setattr(runner.sandbox, "start_kernel", refuse)
     nb = samples.filled_notebook(release_notebook(BASICS), BASICS)
     result = grade(nb, tmp_path)
-    assert {v["status"] for v in result.verdicts} == {"error"}
-    assert result.score == 0 and result.max_score == total(BASICS)
-    assert any("No kernel could be started" in m and "no sandbox here" in m for m in result.messages)
-    assert nbgrader_total(result.notebook) == 0
+    assert result.status == runner.NOT_GRADED and result.verdicts == [] and result.notebook == {}
+    assert "no kernel could be started" in result.reason and "no sandbox here" in result.reason
     json.loads(plain.encode(vars(result)))
+
+
+def test_a_machine_that_cannot_isolate_stops_grading(tmp_path, monkeypatch):
+    def unavailable(*args, **kwargs):
+        raise runner.sandbox.SandboxUnavailable("no user namespaces here")
+
+    monkeypatch.setattr(runner.sandbox, "start_kernel", unavailable)
+    with pytest.raises(runner.sandbox.SandboxUnavailable):
+        grade(samples.filled_notebook(release_notebook(BASICS), BASICS), tmp_path)
 
 
 # ---------------------------------------------------------------- real kernels
@@ -320,8 +327,9 @@ def test_an_infinite_loop_loses_only_that_functions_checks(tmp_path):
     assert result.scores["softmax"] == 0
     assert result.score == total(BASICS) - function_points(BASICS, "softmax")
     for verdict in verdicts_of(result, "softmax"):
-        assert verdict["status"] == "error"
+        assert verdict["status"] == "timeout"  # set by the grader, never read from a message
         assert "timed out after 2 s" in verdict["messages"][0]
+    assert result.faults["timeouts"] >= 3 and any("timed out" in m for m in result.alerts)
     assert any("timed out" in m for m in result.messages)
     demo = next(c for c in nbformat.from_dict(result.notebook).cells
                 if c.cell_type == "code" and "s = softmax(x)" in c.source)
@@ -331,7 +339,7 @@ def test_an_infinite_loop_loses_only_that_functions_checks(tmp_path):
 
 @pytest.mark.slow
 def test_a_loop_that_ignores_interrupts_costs_a_restart_not_the_notebook(tmp_path, monkeypatch):
-    monkeypatch.setattr(runner, "INTERRUPT_GRACE", 1.0)
+    monkeypatch.setattr(session, "INTERRUPT_GRACE", 1.0)
     nb = samples.filled_notebook(release_notebook(BASICS), BASICS)
     solution_cell(nb, "L2").source = ("def L2(yhat, y):\n    import time\n    while True:\n"
                                       "        try:\n            time.sleep(0.05)\n"
@@ -355,7 +363,8 @@ def test_os_exit_in_one_function_kills_only_its_checks(tmp_path):
     assert result.scores["L1"] == 0
     assert result.score == total(BASICS) - function_points(BASICS, "L1")
     for verdict in verdicts_of(result, "L1"):
-        assert verdict["status"] == "error" and "kernel died" in verdict["messages"][0]
+        assert verdict["status"] == "crashed" and "kernel died" in verdict["messages"][0]
+    assert result.faults["deaths"] >= 2 and result.faults["exits"] >= 1
     assert any("died" in m for m in result.messages)
     assert any("asked the kernel to exit" in m for m in result.messages)
     assert nbgrader_total(result.notebook) == pytest.approx(result.score)
