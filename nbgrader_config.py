@@ -1,4 +1,4 @@
-"""nbgrader configuration of the course (read by every nbgrader command run in this folder)."""
+"""nbgrader configuration of the course (read by every nbgrader command run in this folder, formgrader too)."""
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
 c.CourseDirectory.course_id = "nndl"
@@ -11,23 +11,29 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Grading: a notebook trains small networks; a cell that runs longer than this is stuck.
-c.ExecutePreprocessor.timeout = 300
-c.ExecutePreprocessor.interrupt_on_timeout = True
-
-# nbgrader commands run in this folder are the instructor's: public checks there only report
-# (the hidden test cells score), so a failed public check cannot cost the hidden points.
-import os  # noqa: E402
-
-os.environ.setdefault("NNDL_GRADING", "1")
-
 # A deleted test cell is put back (with a note), so the function it grades is still scored.
 c.OverwriteCells.add_missing_cells = True
 
-# Feedback never shows hidden tests: nbgrader restores the source's test cells, hidden blocks
-# included, into the autograded notebooks its feedback is made from (nbgrader issue 917), so its
-# ClearHiddenTests preprocessor cuts them out first (autograder/grading.py sets the same).
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+# Autograde (the command and formgrader's button) grades through the course's sandboxed engine,
+# exactly as `nndl grade` does: nbgrader's Execute step is replaced by SandboxedGrading, which runs
+# the student's cells in a sandboxed kernel and judges every check outside it (no grader code,
+# reference or hidden input ever enters the student's kernel). The hook prepares each submission
+# and refuses to grade on a machine that cannot isolate student code (`nndl doctor` says why).
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades,  # noqa: E402
+                                    IgnorePattern, LimitOutput, SaveAutoGrades)
 
+from autograder.autograde import SandboxedGrading, before_autograde  # noqa: E402
+
+c.Autograde.pre_convert_hook = before_autograde
+c.Autograde.autograde_preprocessors = [SandboxedGrading, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+c.SandboxedGrading.cell_timeout = 120          # seconds one cell may run (a notebook trains small networks)
+c.SandboxedGrading.notebook_timeout = 900      # all the cells of a notebook together
+c.SandboxedGrading.probe_timeout = 60          # one check
+c.SandboxedGrading.allow_unsandboxed = False   # True grades where no sandbox is possible: unsafe, said everywhere
+
+# Feedback never shows hidden tests: nbgrader restores the source's test cells into the autograded
+# notebooks its feedback is made from (nbgrader issue 917); ClearHiddenTests cuts any hidden block
+# out first (autograder/grading.py sets the same).
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -28,18 +28,16 @@ def make_workspace(destination, source_dir=None):
     return destination
 
 
-def grading_env(seed):
+def grading_env():
     env = dict(os.environ)
-    env["NNDL_GRADING"] = "1"
-    env["NNDL_GRADING_SEED"] = str(seed)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env.setdefault(var, "1")  # one BLAS thread per kernel: threads fighting for cores are many times slower
     return env
 
 
-def run_nbgrader(args, course_dir, seed=0):
+def run_nbgrader(args, course_dir):
     """Run one nbgrader command in ``course_dir``; returns the completed process (never raises on failure)."""
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=grading_env(seed),
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=grading_env(),
                           capture_output=True, text=True)
 
 
@@ -50,10 +48,19 @@ def register(course_dir, assignment):
         raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{result.stderr[-2000:]}")
 
 
-def autograde(course_dir, assignment, seed=0):
-    """Prepare the submissions, then ``nbgrader autograde``; returns the findings and nbgrader's log."""
+def autograde(course_dir, assignment, seed=None, args=()):
+    """Plain ``nbgrader autograde`` (the course's config grades through the sandboxed engine).
+
+    The submissions are prepared first, to return the findings (nbgrader's pre-convert hook
+    prepares each one again, finding nothing left to do); ``seed``, when given, is recorded as the
+    assignment's grading seed first. Returns the findings and nbgrader's completed process.
+    """
+    from autograder import batch
+
+    if seed is not None:
+        batch.record_seed(course_dir, assignment, seed)
     findings = submissions.prepare(course_dir, assignment)
-    result = run_nbgrader(["autograde", assignment, "--create", "--force"], course_dir, seed)
+    result = run_nbgrader(["autograde", assignment, "--create", "--force", *args], course_dir)
     return findings, result
 
 

@@ -89,9 +89,18 @@ def test_each_graded_function_has_its_test_cell(assignment):
         cell = tests[f"{function}_tests"]
         assert _meta(cell)["points"] == notebook.function_points(assignment, function)
         assert _meta(cell)["locked"]
-        assert cell.source.strip() == (
-            f'check("{function}", globals())\n### BEGIN HIDDEN TESTS\nfrom autograder.notebook import grade\n'
-            f'grade("{assignment}", "{function}", globals())\n### END HIDDEN TESTS')
+        # the public checks only: the hidden ones run in the grader, never in the student's kernel
+        assert cell.source.strip() == f'check("{function}", globals())'
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_cell_of_the_source_can_reach_the_grader(assignment):
+    """Whatever nbgrader puts back into a submission from the source holds nothing that works or leaks there."""
+    for cell in _notebook(assignment).cells:
+        if cell.cell_type != "code" or _meta(cell).get("solution"):
+            continue
+        for marker in ("autograder", "solutions", "grade(", "HIDDEN TESTS", "NNDL_GRADING_SEED"):
+            assert marker not in cell.source, (assignment, _meta(cell).get("grade_id"), marker)
 
 
 @pytest.fixture(scope="module")

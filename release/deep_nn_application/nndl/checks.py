@@ -3,7 +3,9 @@
 The inputs, the reference's results and the results of known mistakes on those inputs come
 precomputed in ``public_checks.json`` beside this file, so no reference code is needed here.
 A failed check raises ``AssertionError`` (the cell turns red and nbgrader's validate reports
-it) unless ``NNDL_GRADING`` is set, when the grader scores the cell itself.
+it) unless ``NNDL_GRADING`` is set. Grading never runs these cells: the grader judges every
+check outside the student's kernel. Should nbgrader's own autograde execute them anyway (a
+course configuration without the grading engine), they refuse rather than give full points.
 """
 import json
 import os
@@ -95,6 +97,9 @@ def format_outcomes(function, outcomes):
 
 def check(function, namespace):
     """Run the public checks of ``function`` against the functions in ``namespace`` (pass ``globals()``)."""
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        raise RuntimeError("this course is graded by its own engine, never by running this cell: the course's "
+                           "nbgrader_config.py must set SandboxedGrading in Autograde.autograde_preprocessors")
     outcomes = run_public_checks(function, namespace)
     report = format_outcomes(function, outcomes)
     print(report)

@@ -30,15 +30,26 @@ def from_plain(tree):
 
 
 class MissingFunction(Exception):
-    """A function the check needs is not defined in the student's namespace."""
+    """A function the check needs is not defined in the student's namespace (``found``: what is there instead)."""
+
+    def __init__(self, name, found=None):
+        self.name, self.found = name, found
+        super().__init__(missing_message(name, found))
+
+
+def missing_message(name, found=None):
+    """The sentence for a function that is not defined (``found`` None) or is not a function."""
+    if found is None:
+        return f"{name} is not defined: was its cell deleted, renamed or not run?"
+    return f"{name} is not a function but a {found}"
 
 
 def _function(namespace, name):
     func = namespace.get(name)
     if func is None:
-        raise MissingFunction(f"{name} is not defined: was its cell deleted, renamed or not run?")
+        raise MissingFunction(name)
     if not callable(func):
-        raise MissingFunction(f"{name} is not a function but a {type(func).__name__}")
+        raise MissingFunction(name, type(func).__name__)
     return func
 
 
@@ -121,7 +132,10 @@ def run_probe(namespace, probe, function, inputs, options):
     """Run one probe; never raises. Returns ``{"status": ..., "value" | "error": ...}``.
 
     ``status`` is "ok", "not implemented" (the stub's NotImplementedError), "missing" (the
-    function is not defined) or "error" (any other exception, reported by type and message).
+    function is not defined: ``name`` says which) or "error" (any other exception: ``type`` and
+    ``message``; ``error`` is both as one sentence). A grader reading this from a student's kernel
+    trusts none of it but the value (``autograder.received``); the texts serve the student's own
+    checks.
     """
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -131,14 +145,11 @@ def run_probe(namespace, probe, function, inputs, options):
     except NotImplementedError:
         return {"status": "not implemented"}
     except MissingFunction as exc:
-        return {"status": "missing", "error": str(exc)}
+        return {"status": "missing", "error": str(exc), "name": exc.name, "found": exc.found}
     except (Exception, SystemExit) as exc:  # a student's exit() is an error, not our exit
-        return {"status": "error", "error": _describe_exception(exc)}
-
-
-def _describe_exception(exc):
-    text = str(exc)
-    if len(text) > 300:
-        text = text[:300] + "..."
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        kind, message = type(exc).__name__, str(exc)
+        if len(message) > 300:
+            message = message[:300] + "..."
+        return {"status": "error", "error": f"{kind}: {message}" if message else kind, "type": kind,
+                "message": message}
 

@@ -58,7 +58,7 @@ def describe(value):
     if isinstance(value, dict) and "__numpy__" in value:
         return f"numpy scalar ({np.dtype(value['__numpy__']).name})"
     if isinstance(value, dict) and "__object__" in value:
-        return value["__object__"]
+        return _short(value["__object__"], 60)
     if isinstance(value, dict) and "__tuple__" in value:
         return f"tuple of {len(value['__tuple__'])}"
     if isinstance(value, dict):
@@ -126,9 +126,9 @@ def compare(expected, received, tol=Tolerance(), rules=Rules(), where="the resul
         missing = [k for k in expected if k not in received]
         extra = [k for k in received if k not in expected]
         if missing:
-            problems.append(f"{where} is missing the key(s) {', '.join(map(repr, missing))}")
+            problems.append(f"{where} is missing the key(s) {_listing(missing)}")
         if extra:
-            problems.append(f"{where} has unexpected key(s) {', '.join(map(repr, extra))}")
+            problems.append(f"{where} has unexpected key(s) {_listing(extra)}")
         for key in expected:
             if key in received:
                 problems += compare(expected[key], received[key], tol, rules, f'{where}["{key}"]')
@@ -145,8 +145,19 @@ def compare(expected, received, tol=Tolerance(), rules=Rules(), where="the resul
     if ek == "none":
         return []
     if expected != received:
-        return [f"{where} should be {expected!r} but is {received!r}"]
+        return [f"{where} should be {_short(repr(expected))} but is {_short(repr(received))}"]
     return []
+
+
+def _short(text, limit=80):
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _listing(keys, shown=5):
+    """The first ``shown`` keys (each cut short) and how many more there are."""
+    listed = ", ".join(_short(repr(k), 40) for k in keys[:shown])
+    return listed + (f" and {len(keys) - shown} more" if len(keys) > shown else "")
 
 
 def _compare_scalars(expected, received, tol, rules, where):
