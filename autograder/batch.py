@@ -59,7 +59,7 @@ class BatchReport:
     seed: int
     graded: list = field(default_factory=list)  # students graded by this run
     skipped: list = field(default_factory=list)  # already graded with this seed and notebook
-    failed: list = field(default_factory=list)  # could not be graded: 0 points, see messages
+    failed: list = field(default_factory=list)  # not graded (nothing recorded; the next run tries again), see messages
     findings: list = field(default_factory=list)  # submissions.Finding of prepare, as dicts
     scores: dict = field(default_factory=dict)  # student -> [score, max_score] from the gradebook
     messages: dict = field(default_factory=dict)  # student -> [sentences]
@@ -67,6 +67,7 @@ class BatchReport:
     workers: int = 0
     scheduler: str = None
     seed_source: str = ""  # "given", "recorded" or "new"
+    sandbox: dict = field(default_factory=dict)  # student -> the sandbox mode their kernel ran in
 
     @property
     def ok(self):
@@ -86,11 +87,20 @@ class BatchReport:
         where = f"Dask scheduler {self.scheduler}" if self.scheduler else (
             "this process" if self.workers == 0 else f"{self.workers} local worker{'s' * (self.workers != 1)}")
         lines = [f"{self.assignment}: {self.total} submission{'s' * (self.total != 1)}: {len(self.graded)} graded, "
-                 f"{len(self.skipped)} already graded, {len(self.failed)} failed "
+                 f"{len(self.skipped)} already graded, {len(self.failed)} not graded "
                  f"({self.wall_time:.1f} s on {where}; seed {self.seed}, {self.seed_source})"]
+        modes = sorted(set(self.sandbox.values()))
+        if modes:
+            lines.append(f"sandbox: {', '.join(modes)}")
+        unsandboxed = sorted(s for s, mode in self.sandbox.items() if mode == "unsandboxed")
+        if unsandboxed:
+            lines.append(f"WARNING: {len(unsandboxed)} submission{'s were' if len(unsandboxed) != 1 else ' was'} "
+                         "graded WITHOUT the sandbox (--allow-unsandboxed): the students' code ran with your own "
+                         "permissions and could read the reference and the hidden checks; do not trust these "
+                         "scores.")
         rows = [("student", "score", "status")]
         status = {**{s: "graded" for s in self.graded}, **{s: "skipped" for s in self.skipped},
-                  **{s: "FAILED" for s in self.failed}}
+                  **{s: "NOT GRADED" for s in self.failed}}
         for student in sorted(status):
             score = self.scores.get(student)
             rows.append((student, f"{score[0]:g}/{score[1]:g}" if score else "-", status[student]))
@@ -158,8 +168,9 @@ def recorded_run(course_dir, assignment):
 
 
 def sha256(path):
+    """The sha256 of the file at ``path``, read without following a symbolic link (OSError for a link)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -186,6 +197,50 @@ class _Lock:
     def __exit__(self, *exc):
         fcntl.flock(self.fh, fcntl.LOCK_UN)
         self.fh.close()
+
+
+def hidden_paths(course_dir):
+    """The course's folders and files a student kernel must never see (the gradebook, source/, ...)."""
+    return tuple(str(Path(course_dir) / name) for name in HIDDEN_FROM_KERNEL)
+
+
+@contextlib.contextmanager
+def assignment_lock(course_dir, assignment):
+    """Hold the assignment's lock (``BatchError`` when another grading run of it is in progress)."""
+    _private_dir(course_dir)
+    with _Lock(course_dir, assignment):
+        yield
+
+
+def assignment_seed(course_dir, assignment):
+    """The assignment's recorded seed; a new secret one, recorded, when there is none (hold the lock)."""
+    record = recorded_run(course_dir, assignment)
+    seed, source = _choose_seed(None, record, False)
+    if source == "new":
+        _write_json(run_path(course_dir, assignment), {"assignment": assignment, "seed": seed, "started": _now(),
+                                                       "finished": None, "status": "nbgrader autograde",
+                                                       "history": []})
+    return seed
+
+
+def record_seed(course_dir, assignment, seed):
+    """Make ``seed`` the assignment's grading seed for every way of grading (as ``nndl grade --seed`` does)."""
+    _private_dir(course_dir)
+    with _Lock(course_dir, assignment):
+        record = recorded_run(course_dir, assignment) or {"assignment": assignment, "history": []}
+        record.update(seed=int(seed), started=_now(), finished=None, status="seed given")
+        _write_json(run_path(course_dir, assignment), record)
+
+
+def mark_graded(course_dir, assignment, seed, student, digest, result):
+    """Record in the run state that ``student``'s notebook (sha256 ``digest``) was graded with ``seed`` (hold the lock)."""
+    state = _read_json(state_path(course_dir, assignment)) or {}
+    if state.get("seed") != seed:
+        state = {"assignment": assignment, "seed": seed, "graded": {}}
+    state.setdefault("graded", {})[student] = {"sha256": digest, "score": result.score,
+                                               "max_score": result.max_score, "graded": _now(),
+                                               "duration": result.duration}
+    _write_json(state_path(course_dir, assignment), state)
 
 
 # --------------------------------------------------------------------------- workers
@@ -244,6 +299,8 @@ def grade_job(job):
         kwargs = {"policy": job.get("policy"), "hidden_paths": tuple(job.get("hidden_paths", ()))}
         if job.get("timeouts") is not None:
             kwargs["timeouts"] = job["timeouts"]
+        if job.get("allow_unsandboxed"):
+            kwargs["allow_unsandboxed"] = True
         result = grade(job["notebook_path"], job["assignment"], job["student"], job["seed"], job["support_dir"],
                        **kwargs)
         from autograder.student.plain import encode
@@ -263,6 +320,9 @@ def _check_result(data, job):
     if data["assignment"] != job["assignment"] or data["student"] != job["student"]:
         raise ValueError(f"the result is for {data['student']}/{data['assignment']}, "
                          f"not {job['student']}/{job['assignment']}")
+    if data.get("status") == "not graded":
+        data["reason"] = str(data.get("reason") or "no kernel could be started")
+        return data
     if not isinstance(data["scores"], dict):
         raise ValueError("the result's scores are not a mapping")
     for function, points in data["scores"].items():
@@ -276,6 +336,24 @@ def _check_result(data, job):
         raise ValueError("the result's messages are not a list")
     data["messages"] = [str(m) for m in messages]
     return data
+
+
+def _isolation_mode():
+    """(mode, sentence) of this machine's sandbox: run on each Dask worker."""
+    from autograder import sandbox
+
+    found = sandbox.isolation()
+    return found.mode, str(found.reason or "")
+
+
+def require_isolation():
+    """Raise ``sandbox.SandboxUnavailable`` (one sentence: what is missing, how to enable it) when kernels cannot be isolated."""
+    from autograder import sandbox
+
+    found = sandbox.isolation()
+    if found.mode is None:
+        raise sandbox.SandboxUnavailable(f"No sandbox for student code on this machine: {found.reason}; to "
+                                         f"enable one, {found.how_to_enable}.")
 
 
 class _Inline:
@@ -384,6 +462,21 @@ class _Dask:
         self.limit = workers if workers else threads
         self.workers = threads
         self.token = secrets.token_hex(4)
+
+    def require_isolation(self):
+        """Refuse (``SandboxUnavailable``) when a worker of the cluster cannot isolate student kernels."""
+        from autograder import sandbox
+
+        try:
+            modes = self.client.run(_isolation_mode)
+        except Exception as exc:
+            raise sandbox.SandboxUnavailable(f"the Dask workers could not be asked whether they can isolate "
+                                             f"student kernels ({_describe(exc)})") from None
+        refused = {worker: reason for worker, (mode, reason) in modes.items() if mode is None}
+        if refused:
+            worker, reason = sorted(refused.items())[0]
+            raise sandbox.SandboxUnavailable(f"{len(refused)} Dask worker(s) cannot isolate student kernels "
+                                             f"({worker}: {reason})")
 
     def submit(self, job):
         key = f"nndl-grade-{job['assignment']}-{job['student']}-{self.token}-{secrets.token_hex(4)}"
@@ -498,7 +591,8 @@ def _students(course_dir, assignment, wanted):
 
 
 def grade_assignment(course_dir, assignment, workers=None, scheduler=None, seed=None, timeouts=None, policy=None,
-                     progress=True, students=None, grade=None, force=False, submission_timeout=None):
+                     progress=True, students=None, grade=None, force=False, submission_timeout=None,
+                     allow_unsandboxed=False):
     """Grade every submission of ``assignment`` in ``course_dir``; returns a ``BatchReport``.
 
     ``workers``: local worker processes (default ``os.cpu_count()``; 0 grades in this process);
@@ -510,14 +604,18 @@ def grade_assignment(course_dir, assignment, workers=None, scheduler=None, seed=
     coordinator's watchdog: a submission still in a worker after that long scores 0 with a note
     (its worker is stopped; with local workers the others in flight are started again).
     Ctrl-C stops the run (``KeyboardInterrupt``); what was graded stays, and the next run resumes.
+    ``sandbox.SandboxUnavailable`` is raised, before anything is written, when the machine (or a
+    Dask worker) cannot isolate student kernels, unless ``allow_unsandboxed``.
     """
     return grade_assignments(course_dir, [assignment], workers=workers, scheduler=scheduler, seed=seed,
                              timeouts=timeouts, policy=policy, progress=progress, students=students, grade=grade,
-                             force=force, submission_timeout=submission_timeout)[0]
+                             force=force, submission_timeout=submission_timeout,
+                             allow_unsandboxed=allow_unsandboxed)[0]
 
 
 def grade_assignments(course_dir, assignments, workers=None, scheduler=None, seed=None, timeouts=None, policy=None,
-                      progress=True, students=None, grade=None, force=False, submission_timeout=None, errors=None):
+                      progress=True, students=None, grade=None, force=False, submission_timeout=None, errors=None,
+                      allow_unsandboxed=False):
     """Grade several assignments in one batch: one pool of workers, one queue; returns a ``BatchReport`` each.
 
     Each assignment keeps its own seed, state, lock and report, exactly as ``grade_assignment``
@@ -532,13 +630,15 @@ def grade_assignments(course_dir, assignments, workers=None, scheduler=None, see
         raise ValueError("workers must be 0 or more")
     began = time.monotonic()
     course_dir = Path(course_dir).resolve()
+    if scheduler is None and grade is None and not allow_unsandboxed:
+        require_isolation()  # before anything is prepared or written
     shared = Progress(0, enabled=progress)
     with contextlib.ExitStack() as stack:
         batches = []
         for a in assignments:
             batch = _Batch(course_dir, a, seed=seed, timeouts=timeouts, policy=policy, students=students,
                            grade=grade, force=force, submission_timeout=submission_timeout, progress=shared,
-                           label=len(assignments) > 1)
+                           label=len(assignments) > 1, allow_unsandboxed=allow_unsandboxed)
             try:
                 batches.append(stack.enter_context(batch))
             except BatchError as exc:
@@ -554,6 +654,8 @@ def grade_assignments(course_dir, assignments, workers=None, scheduler=None, see
             if jobs:
                 if scheduler is not None:
                     backend = _Dask(scheduler, workers)
+                    if grade is None and not allow_unsandboxed:
+                        backend.require_isolation()
                 elif workers == 0:
                     backend = _Inline()
                 else:
@@ -583,10 +685,10 @@ class _Batch:
     """One assignment of a batch: checked, locked, prepared and given a seed on entry; its run record closed on exit."""
 
     def __init__(self, course_dir, assignment, seed, timeouts, policy, students, grade, force, submission_timeout,
-                 progress, label):
+                 progress, label, allow_unsandboxed=False):
         self.course_dir, self.assignment = course_dir, assignment
         self.options = dict(seed=seed, timeouts=timeouts, policy=policy, students=students, grade=grade,
-                            force=force, submission_timeout=submission_timeout)
+                            force=force, submission_timeout=submission_timeout, allow_unsandboxed=allow_unsandboxed)
         self.progress, self.label = progress, label
         self.interrupted = True
         self.previous = {}
@@ -642,7 +744,13 @@ class _Batch:
         in_gradebook = writer.graded(assignment)
         self.todo = []
         for student in self.names:
-            digest = sha256(writer.submitted_dir(assignment, student) / f"{assignment}.ipynb")
+            try:
+                digest = sha256(writer.submitted_dir(assignment, student) / f"{assignment}.ipynb")
+            except OSError as exc:  # set aside by prepare and still unreadable: this one alone is not graded
+                report.failed.append(student)
+                report.messages.setdefault(student, []).append(
+                    f"not graded: its notebook cannot be read ({_describe(exc)}); nothing was recorded for it")
+                continue
             done = state["graded"].get(student)
             if done and done.get("sha256") == digest and student in in_gradebook:
                 report.skipped.append(student)
@@ -651,9 +759,10 @@ class _Batch:
                 self.todo.append((student, digest))
         _write_json(state_path(course_dir, assignment), state)
 
-        hidden = tuple(str(course_dir / name) for name in HIDDEN_FROM_KERNEL)
+        hidden = hidden_paths(course_dir)
         self.coordinator = _Coordinator(course_dir, assignment, seed, writer, state, report,
                                         dict(grade=o["grade"], policy=o["policy"], timeouts=o["timeouts"],
+                                             allow_unsandboxed=o["allow_unsandboxed"],
                                              support_dir=str(support_dir), hidden_paths=hidden),
                                         self.progress, label=self.label)
         self.coordinator.limit = o["submission_timeout"] or submission_limit(assignment, o["timeouts"])
@@ -729,6 +838,11 @@ class _Coordinator:
         except Exception as exc:
             self._failed(student, f"its result could not be read ({_describe(exc)})")
             return
+        if data.get("status") == "not graded":
+            self._failed(student, str(data.get("reason") or "no kernel could be started"))
+            return
+        if data.get("sandbox"):
+            self.report.sandbox[student] = str(data["sandbox"])
         try:
             recorded = self.writer.record(data)
         except Exception as exc:
@@ -750,11 +864,8 @@ class _Coordinator:
         self.progress.advance(self._name(student), f"{recorded.score:g}/{recorded.max_score:g}")
 
     def _failed(self, student, reason):
-        message = f"not graded: {reason}; it scores 0 until a run grades it"
-        try:
-            self.writer.record_failure(self.assignment, student, message)
-        except Exception as exc:
-            message += f" (and the 0 could not be written to the gradebook: {_describe(exc)})"
+        """Not graded: nothing goes into the gradebook (never a 0), the record says why, the next run tries again."""
+        message = f"not graded: {reason}; nothing was recorded for it, and the next run grades it again"
         try:
             from autograder import results
             results.write(self.course_dir, results.failure(self.assignment, student, message))

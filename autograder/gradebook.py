@@ -214,7 +214,8 @@ class Writer:
         submitted = self.submitted_dir(assignment, student)
         if submitted.is_dir():  # whatever was submitted beside the notebook, timestamp.txt included
             for name in nbutils.find_all_files(str(submitted), ignore):
-                files[os.path.relpath(name, submitted)] = name
+                if not _has_link(name, submitted):  # a link is never followed (prepare replaces them with notes)
+                    files[os.path.relpath(name, submitted)] = name
         source = self.source_dir(assignment)
         exclude = {str(source / x) for x in _exclude_overwriting(self.config).get(assignment, [])}
         if source.is_dir():  # the master versions of the assignment's files win, as in nbgrader
@@ -269,7 +270,9 @@ class Writer:
         cells put back when the course says so) and ``CheckCellMetadata``. Returns nbgrader's warnings.
         """
         notebook_id = assignment
-        nb = nbformat.read(self.submitted_dir(assignment, student) / f"{notebook_id}.ipynb", as_version=4)
+        path = self.submitted_dir(assignment, student) / f"{notebook_id}.ipynb"
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), encoding="utf-8") as f:  # never a link
+            nb = nbformat.read(f, as_version=4)
         resources = self._resources(assignment, student, notebook_id)
         with _collected_log() as (log, messages):
             nb, resources = self._run([ClearOutput, *SANITIZE], nb, resources, log)
@@ -300,34 +303,6 @@ class Writer:
         return Recorded(student, assignment, score, max_score, recorded, _meaningful(messages), str(notebook_path))
 
     @_quiet
-    def record_failure(self, assignment, student, message):
-        """Score 0 on every test cell of a submission that could not be graded, with ``message`` in each."""
-        notebook_id = assignment
-        nb = None
-        path = self.submitted_dir(assignment, student) / f"{notebook_id}.ipynb"
-        try:
-            nb = nbformat.read(path, as_version=4)
-        except Exception:  # unreadable: the student version stands in for it
-            release = Path(self.coursedir.format_path(self.coursedir.release_directory, ".", assignment))
-            nb = nbformat.read(release / f"{notebook_id}.ipynb", as_version=4)
-        self._init_submission(assignment, student)
-        resources = self._resources(assignment, student, notebook_id)
-        with _collected_log() as (log, messages):
-            nb, resources = self._run([ClearOutput], nb, resources, log)
-            nb, resources = self._run(SANITIZE, nb, resources, log)
-            nb = _with_ids(nb)
-            for cell in nb.cells:
-                if nbutils.is_grade(cell) and cell.cell_type == "code":
-                    cell.outputs = [nbformat.v4.new_output(
-                        "error", ename="GradingError", evalue=message,
-                        traceback=[f"This submission could not be graded: {message}"])]
-            notebook_path = self._write_folder(assignment, student, notebook_id, nb)
-            nb, resources = self._run(RECORD, nb, resources, log)
-        recorded, score, max_score = self._set_scores(assignment, student, notebook_id, {})
-        return Recorded(student, assignment, score, max_score, recorded, [message, *_meaningful(messages)],
-                        str(notebook_path))
-
-    @_quiet
     def graded(self, assignment):
         """Students whose submission of ``assignment`` has an automatic score on every graded cell."""
         done = set()
@@ -341,6 +316,16 @@ class Writer:
                 if grades and all(g.auto_score is not None or g.manual_score is not None for g in grades):
                     done.add(sub.student.id)
         return done
+
+
+def _has_link(path, top):
+    """Whether ``path`` or a folder between ``top`` and it is a symbolic link."""
+    path, top = Path(path), Path(top)
+    while path != top and top in path.parents:
+        if path.is_symlink():
+            return True
+        path = path.parent
+    return False
 
 
 def _exclude_overwriting(config):
@@ -381,16 +366,6 @@ def _complete_outputs(nb, scores):
 
 
 # --- module-level conveniences ----------------------------------------------------------------
-
-def write_result(course_dir, result):
-    """Write one graded submission into the course's gradebook and autograded/ folder."""
-    return Writer(course_dir).record(result)
-
-
-def write_failure(course_dir, assignment, student, message):
-    """Record 0 points for a submission that could not be graded, saying why in its notebook."""
-    return Writer(course_dir).record_failure(assignment, student, message)
-
 
 def scores(course_dir, assignment):
     """``{student: (score, max_score)}`` of every submission of ``assignment`` in the gradebook."""

@@ -40,7 +40,8 @@ FAKE = textwrap.dedent('''
         with open(config["log"], "a") as fh:
             fh.write(line + "\\n")
 
-    def grade(notebook_path, assignment, student, seed, support_dir, policy=None, timeouts=None, hidden_paths=()):
+    def grade(notebook_path, assignment, student, seed, support_dir, policy=None, timeouts=None, hidden_paths=(),
+              allow_unsandboxed=False):
         config = _config()
         behaviour = config.get("behaviour", {}).get(student, "ok")
         if config.get("interrupt_after") is not None:
@@ -54,6 +55,11 @@ FAKE = textwrap.dedent('''
             os._exit(3)
         if behaviour == "hang":
             time.sleep(3600)
+        if behaviour == "no-kernel":
+            _log(config, student)
+            return {"assignment": assignment, "student": student, "seed": seed, "verdicts": [], "scores": {},
+                    "max_scores": {}, "notebook": {}, "messages": [], "duration": 0.0, "status": "not graded",
+                    "reason": "no kernel could be started (SandboxError: the sandbox could not start the kernel)"}
         nb = nbformat.read(notebook_path, as_version=4)
         written = {c.metadata["nbgrader"]["grade_id"]: "NotImplementedError" not in c.source
                    for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
@@ -324,11 +330,10 @@ def test_one_broken_submission_never_stops_the_batch(course, fake):
     assert "RuntimeError: the grader broke on this one" in report.messages["s1"][-1]
     assert "could not be read" in report.messages["s2"][-1] and "could not be read" in report.messages["s3"][-1]
     table = gradebook.scores(course, BASICS)
-    assert all(table[s] == (0.0, POINTS) for s in report.failed)
+    assert not [s for s in report.failed if s in table]  # never a grade of 0: nothing recorded for them
     assert table["ada"] == (POINTS, POINTS)
-    nb = nbformat.read(course / "autograded/cy" / BASICS / f"{BASICS}.ipynb", as_version=4)
-    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
-    assert len(errors) == 8 and "could not be graded" in errors[0].traceback[0]
+    assert not (course / "autograded/cy").exists()
+    assert "nothing was recorded" in report.messages["cy"][-1]
     state = json.loads(batch.state_path(course, BASICS).read_text())
     assert sorted(state["graded"]) == ["ada", "bo", "dee"]
 
@@ -336,6 +341,21 @@ def test_one_broken_submission_never_stops_the_batch(course, fake):
     again = grade_assignment(course, BASICS, workers=2, grade=fake.grade, progress=False)
     assert again.ok and sorted(again.graded) == ["cy", "s1", "s2", "s3"] and again.seed == report.seed
     assert gradebook.scores(course, BASICS)["cy"] == (POINTS, POINTS)
+
+
+def test_a_kernel_that_cannot_start_is_not_graded_and_tried_again(course, fake_runner, capsys):
+    fake = fake_runner
+    fake.configure(behaviour={"bo": "no-kernel"})
+    report = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
+    assert report.failed == ["bo"] and "bo" not in gradebook.scores(course, BASICS)
+    assert "no kernel could be started" in report.messages["bo"][-1]
+    assert "NOT GRADED" in report.format()
+    record = json.loads((course / ".nndl/results" / BASICS / "bo.json").read_text())
+    assert record["status"] == "failed" and record["score"] == 0.0
+    assert cli.main(["grade", BASICS, "--course-dir", str(course), "--workers", "0", "-q"]) == cli.EXIT_FAILED
+    fake.configure()
+    again = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
+    assert again.graded == ["bo"] and gradebook.scores(course, BASICS)["bo"] == (0.0, POINTS)
 
 
 @pytest.mark.slow
@@ -348,7 +368,7 @@ def test_watchdog_stops_a_stuck_submission_and_grades_the_others(course, fake):
     assert report.failed == ["cy"], report.messages
     assert sorted(report.graded) == ["ada", "bo", "dee", "s1", "s2"]
     assert "took longer than 25 s" in report.messages["cy"][-1]
-    assert gradebook.scores(course, BASICS)["cy"] == (0.0, POINTS)
+    assert "cy" not in gradebook.scores(course, BASICS)
     assert sorted(fake.graded()) == ["ada", "bo", "dee", "s1", "s2"]  # each graded once, none twice
     fake.configure()
     again = grade_assignment(course, BASICS, workers=2, grade=fake.grade, progress=False)
@@ -423,11 +443,11 @@ def test_report_table_and_json():
                          scores={"ada": [16.0, 16.0], "bo": [0.0, 16.0], "cy": [14.0, 16.0], "dee": [0.0, 16.0]},
                          messages={"dee": ["not graded: boom"]}, wall_time=3.25, workers=2, seed_source="new")
     text = report.format()
-    assert text.splitlines()[0].startswith("python_basics: 4 submissions: 2 graded, 1 already graded, 1 failed")
+    assert text.splitlines()[0].startswith("python_basics: 4 submissions: 2 graded, 1 already graded, 1 not graded")
     assert "seed 42" in text and "2 local workers" in text
-    rows = {line.split()[0]: line.split()[1:] for line in text.splitlines()[4:8]}
+    rows = {line.split()[0]: line.split(None, 2)[1:] for line in text.splitlines()[4:8]}
     assert rows == {"ada": ["16/16", "graded"], "bo": ["0/16", "graded"], "cy": ["14/16", "skipped"],
-                    "dee": ["0/16", "FAILED"]}
+                    "dee": ["0/16", "NOT GRADED"]}
     assert "  dee: not graded: boom" in text
     data = json.loads(json.dumps(report.to_dict()))
     assert data["ok"] is False and data["seed"] == 42 and data["scores"]["cy"] == [14.0, 16.0]
@@ -482,7 +502,7 @@ def test_command_grades_and_prints_json(course, fake_runner, capsys):
 def test_command_exit_codes(course, fake_runner, capsys):
     fake_runner.configure(behaviour={"bo": "raise"})
     assert cli.main(["grade", BASICS, "--course-dir", str(course), "--workers", "0", "-q"]) == 1
-    assert "FAILED" in capsys.readouterr().out
+    assert "NOT GRADED" in capsys.readouterr().out
     assert cli.main(["grade", "no_such_assignment", "--course-dir", str(course)]) == 3  # bad input
     assert cli.main(["grade", BASICS, "--course-dir", str(course), "--workers", "-1"]) == 2
     with pytest.raises(SystemExit) as exc:
