@@ -40,6 +40,7 @@ instructors (in the nbgrader course folder, or with --course-dir):
   nndl grade python_basics          grade every submission of an assignment, in parallel, into the gradebook
   nndl grade --all                  every assignment that has submissions
   nndl grade submitted/ada/python_basics/python_basics.ipynb   one notebook: its full report
+  nndl doctor                       can this machine grade safely? the sandbox mode and why
   nndl feedback python_basics       HTML feedback for every graded student
   nndl export --format canvas --roster canvas_export.csv   grades for the LMS
   nndl dashboard                    the class dashboard (HTML with plots)
@@ -258,21 +259,36 @@ def _cmd_grade(args):
                        f"({', '.join(ASSIGNMENTS)})")
 
 
+def _allow_unsandboxed(args, course):
+    from autograder.autograde import allowed_unsandboxed
+
+    return bool(getattr(args, "allow_unsandboxed", False)) or allowed_unsandboxed(course)
+
+
 def _batch(args, course, assignment, progress):
     from autograder.batch import grade_assignment
 
     return grade_assignment(course, assignment, workers=args.workers, scheduler=args.scheduler, seed=args.seed,
-                            force=args.force, progress=progress)
+                            force=args.force, progress=progress, allow_unsandboxed=_allow_unsandboxed(args, course))
+
+
+def _refused(exc):
+    """The ``CommandError`` (exit code 3) of a machine that cannot isolate student code."""
+    return CommandError(f"grading refused, nothing was graded or written: {exc}; or accept the risk with "
+                        "--allow-unsandboxed", EXIT_BAD_INPUT)
 
 
 def _grade_assignment(args, assignment):
     from autograder.batch import BatchError
     from autograder.gradebook import GradebookError
+    from autograder.sandbox import SandboxUnavailable
 
     course = _course_dir(args)
     _gradebook(course, required=False)
     try:
         report = _batch(args, course, assignment, progress=not (args.quiet or args.json))
+    except SandboxUnavailable as exc:
+        raise _refused(exc) from None
     except KeyboardInterrupt:
         print("\ninterrupted: what was graded is in the gradebook; run the same command again to grade "
               "the rest", file=sys.stderr)
@@ -312,10 +328,14 @@ def _grade_all(args):
     say = _say(args)
     errors = {}
     say(f"grading {', '.join(assignments)} in one batch")
+    from autograder.sandbox import SandboxUnavailable
+
     try:
         found = grade_assignments(course, assignments, workers=args.workers, scheduler=args.scheduler,
                                   seed=args.seed, force=args.force, progress=not (args.quiet or args.json),
-                                  errors=errors)
+                                  errors=errors, allow_unsandboxed=_allow_unsandboxed(args, course))
+    except SandboxUnavailable as exc:
+        raise _refused(exc) from None
     except KeyboardInterrupt:
         print("\ninterrupted: what was graded is in the gradebook; run the same command again to grade "
               "the rest", file=sys.stderr)
@@ -371,10 +391,20 @@ def _grade_notebook(args, path):
     else:
         recorded = (batch.recorded_run(course, assignment) or {}).get("seed")
         seed, source = (recorded, "recorded for the assignment") if isinstance(recorded, int) else (0, "default")
+    from autograder.sandbox import SandboxUnavailable
+
     hidden = tuple(str(course / name) for name in batch.HIDDEN_FROM_KERNEL if (course / name).exists())
+    allow = _allow_unsandboxed(args, course)
+    if not allow:
+        try:
+            batch.require_isolation()
+        except SandboxUnavailable as exc:
+            raise _refused(exc) from None
     with _working(f"grading {path.name} ({assignment}, seed {seed}) in a sandboxed kernel...", args):
         result = runner.grade_submission(path, assignment, _student_of(path, assignment), seed, support,
-                                         hidden_paths=hidden)
+                                         hidden_paths=hidden, allow_unsandboxed=allow)
+    if result.status == runner.NOT_GRADED:
+        raise CommandError(f"{path} was not graded: {result.reason}", EXIT_FAILED)
     record = results.summarize(result, figures=[])
     record.pop("figures", None)
     if args.json:
@@ -413,8 +443,50 @@ def _format_graded(path, assignment, seed, source, result):
         lines += [format_verdicts(assignment, function, verdicts), ""]
     if result.messages:
         lines += ["notes on the run:", *[f"  {m}" for m in result.messages], ""]
+    lines.append(f"sandbox: {result.sandbox}")
+    if result.sandbox == "unsandboxed":
+        lines.append("WARNING: graded WITHOUT the sandbox (--allow-unsandboxed): the notebook's code ran with your "
+                     "permissions and could read the reference; do not trust this score.")
     lines.append("(nothing was recorded: 'nndl grade ASSIGNMENT' grades into the gradebook)")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- doctor
+
+
+def _cmd_doctor(args):
+    from autograder import autograde, sandbox
+    from autograder.gradebook import load_config
+
+    found = sandbox.isolation()
+    course = Path(getattr(args, "course_dir", None) or ".").expanduser().resolve()
+    configured = None
+    if (course / "nbgrader_config.py").is_file():
+        try:
+            configured = autograde.installed(load_config(course))
+        except Exception:  # noqa: BLE001 - a broken config: say so below
+            configured = False
+    allowed = autograde.allowed_unsandboxed(course) if configured is not None else False
+    if args.json:
+        _print_json({"mode": found.mode, "reason": found.reason, "enforced": list(found.enforced),
+                     "missing": list(found.missing), "how_to_enable": found.how_to_enable,
+                     "course": str(course) if configured is not None else None,
+                     "nbgrader_autograde_uses_engine": configured, "allow_unsandboxed": allowed})
+    else:
+        print(sandbox.describe())
+        if configured is None:
+            print(f"\n{course} is not a course folder (no nbgrader_config.py): run this in the course, or pass "
+                  "--course-dir, to check how nbgrader autograde grades there")
+        elif configured:
+            print(f"\nnbgrader autograde and formgrader in {course} grade through the same sandboxed engine "
+                  "as nndl grade")
+        else:
+            print(f"\nWARNING: {course / 'nbgrader_config.py'} does not grade through the engine "
+                  "(Autograde.autograde_preprocessors lacks SandboxedGrading): nbgrader autograde there would "
+                  "refuse every test cell; copy the course's nbgrader_config.py")
+        if allowed:
+            print("WARNING: the course allows grading without the sandbox (SandboxedGrading.allow_unsandboxed)")
+    return EXIT_OK if found.mode is not None else EXIT_BAD_INPUT
 
 
 # --------------------------------------------------------------------------- reports
@@ -678,9 +750,12 @@ def build_parser():
              "A notebook: grade that one notebook in the sandbox with every check, public and hidden, and "
              "print its report (each function's score, each check, diagnosed mistakes); nothing is recorded. "
              "The seed is --seed, else the one recorded for the assignment in the course, else 0.\n\n"
-             "Exit code 0 when everything was graded, 1 when some submissions could not be (they score 0 "
-             "until graded), 2 for usage errors, 3 for an unknown assignment, a corrupt gradebook, an "
-             "unreadable notebook or nothing to grade, 130 when interrupted.",
+             "Student code runs in a sandbox (see 'nndl doctor'); where this machine cannot isolate it, "
+             "grading refuses with exit code 3 and writes nothing, unless --allow-unsandboxed.\n\n"
+             "Exit code 0 when everything was graded, 1 when some submissions could not be (nothing is "
+             "recorded for them; the next run tries them again), 2 for usage errors, 3 for an unknown "
+             "assignment, a corrupt gradebook, an unreadable notebook, nothing to grade or no sandbox, "
+             "130 when interrupted.",
              "  nndl grade python_basics                         every submission, one worker per CPU\n"
              "  nndl grade python_basics --course-dir ~/course --workers 2 -q\n"
              "  nndl grade python_basics --scheduler tcp://scheduler:8786 --json   on a Dask cluster\n"
@@ -700,7 +775,22 @@ def build_parser():
                                             "assignment, or a new secret one; 0 for a notebook with none recorded)")
     p.add_argument("--force", action="store_true", help="grade every submission again (with a new secret seed "
                                                         "unless --seed is given)")
+    p.add_argument("--allow-unsandboxed", action="store_true",
+                   help="grade even where this machine cannot isolate student code (see 'nndl doctor'): the "
+                        "students' code then runs with your permissions and can read the reference; every "
+                        "report says so. Also c.SandboxedGrading.allow_unsandboxed in nbgrader_config.py")
     p.add_argument("--json", action="store_true", help="print the report as JSON (no progress)")
+    _quiet(p)
+
+    p = _add(sub, "doctor", _cmd_doctor, "instructors: can this machine grade safely? the sandbox mode and why",
+             "Print the sandbox mode grading would use on this machine (full: as root; rootless: an ordinary "
+             "user with unprivileged user namespaces; none: grading refuses), why, what a student's kernel is "
+             "kept from in that mode and what is not enforced, and whether the course's nbgrader_config.py "
+             "makes nbgrader autograde (and formgrader) grade through the same engine.\n\n"
+             "Exit code 0 when grading can be isolated here, 3 when it cannot (grading would refuse).",
+             "  nndl doctor\n  nndl doctor --course-dir ~/course --json\n")
+    _course(p)
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
     _quiet(p)
 
     p = _add(sub, "feedback", _cmd_feedback, "instructors: HTML feedback per student and assignment",
