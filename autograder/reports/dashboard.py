@@ -152,7 +152,7 @@ def _problem(record):
     for row in record.get("checks") or []:
         if row.get("status") in ("timeout", "crashed"):
             relevant += [f"{row.get('function')}: {m}" for m in row.get("messages") or []]
-    relevant = list(dict.fromkeys(relevant or [str(m) for m in record.get("messages") or []]))
+    relevant = list(dict.fromkeys(relevant))  # ``messages`` also holds notes that are no problem
     slow = [f for f, total in (record.get("functions") or {}).items() if total.get("timed_out")]
     if slow:
         relevant.append(f"ran out of time in: {', '.join(slow)}")

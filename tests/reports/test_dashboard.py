@@ -119,6 +119,7 @@ def test_timeouts_and_crashes_are_listed_and_escaped(course_copy, tmp_path):
     slow = results.read(course_copy, "planar_classification", "cy")
     slow["timed_out"] = True
     slow["messages"] = ["The kernel ran in sandbox mode 'full'.", "Cell 7 timed out after 300 s and was interrupted."]
+    slow["alerts"] = slow["messages"][1:]  # the grader marks which sentences tell of a problem
     slow["functions"]["nn_model"]["timed_out"] = True
     results.write(course_copy, slow)
 
