@@ -13,10 +13,11 @@ Three modes, the best the machine allows being chosen (``isolation().mode``):
         -- python -I -S autograder/sandbox_init.py --status-fd N
 
 **Rootless mode** (the grader is an ordinary user and unprivileged user namespaces work): the
-same, in a new user namespace as well (``unshare --user --keep-caps ...`` where the grader has
-subordinate ids, ``unshare --user --map-root-user ...`` where it has none). Both run the same
-init (``sandbox_init.py``, PID 1 of the new namespaces, root of its own namespaces only in
-rootless mode), which builds the kernel's view of the machine and then forks the kernel. We use
+same, in a new user namespace as well (``unshare --user --keep-caps ...``; the grader then maps
+the ids: through newuidmap and newgidmap where it has subordinate ids, its own uid and gid to
+themselves where it has none). Both run the same init (``sandbox_init.py``, PID 1 of the new
+namespaces, with capabilities in its own namespaces only in rootless mode), which builds the
+kernel's view of the machine and then forks the kernel. We use
 ``unshare`` from util-linux rather than bubblewrap: one sandbox implementation, the same init
 script and the same guarantees for root and non-root; util-linux is on every Debian and Ubuntu
 machine, bubblewrap is not, and it is installed set-user-ID root on some distributions (a
@@ -84,8 +85,8 @@ on: when the grader dies (or shuts the kernel down) the init exits, and its exit
 process of the namespaces and removes every mount. The memory cgroup is removed at shutdown.
 
 What rootless mode leaves out where the grader has no subordinate ids (``kernel.missing`` says
-it): the kernel runs as the grader's own uid (root of its own user namespace, with no capability
-at all: see above) and keeps the grader's supplementary groups (setgroups is denied in a user
+it): the kernel runs as the grader's own uid, mapped to itself (so not even uid 0 of its own user
+namespace; with no capability at all: see above) and keeps the grader's supplementary groups (setgroups is denied in a user
 namespace without subordinate ids). To make up for it, whatever the grader's user owns (or may
 read through its groups alone) in the system folders that stay visible (/etc, /usr, ...) is
 masked too, found by one walk of those folders per grader process (about a second), and the IPC
@@ -399,7 +400,7 @@ def _sentences(mode, separate, cgroup, policy):
                        f"counted (they are bounded by the tmpfs sizes)")
     if mode == "rootless" and not separate:
         missing += [
-            "its own user id: the kernel runs as the grader's own uid (root of its own user namespace, "
+            "its own user id: the kernel runs as the grader's own uid (mapped to itself in its user namespace, "
             "with no capabilities), because this machine gives the grader no subordinate ids",
             "dropping the grader's supplementary groups (setgroups is denied in a user namespace without "
             "subordinate ids); what the grader owns or its groups alone may read in the system folders is "
@@ -943,14 +944,15 @@ def _start_sandboxed(kernel, iso):
     subids = iso.subordinate_ids if rootless else None
     kernel.mode = iso.mode
     if not rootless:
-        inner = kernel.uid = _new_uid()
+        inner = inner_gid = kernel.uid = _new_uid()
     elif subids:
         (first_uid, uids), (first_gid, gids) = subids
         span = min(uids, gids)
-        inner = 1 + (secrets.randbelow(span - 1000) + 1000 if span > 2000 else secrets.randbelow(span))
+        inner = inner_gid = 1 + (secrets.randbelow(span - 1000) + 1000 if span > 2000 else secrets.randbelow(span))
         kernel.uid = first_uid + inner - 1
-    else:
-        inner, kernel.uid = 0, os.getuid()
+    else:  # the grader's one id, mapped to itself: the kernel is not even root of its own namespace
+        inner = kernel.uid = os.getuid()
+        inner_gid = os.getgid()
     cgroup, why = _Cgroup.create(policy.total_memory_bytes)
     kernel._cgroup = cgroup
     kernel.missing = _sentences(iso.mode, iso.separate_user, cgroup.version if cgroup else None, policy)[1]
@@ -970,13 +972,13 @@ def _start_sandboxed(kernel, iso):
             userns = {"uid_map": [[0, uid, 1], [1, first_uid, uids]], "gid_map": [[0, gid, 1], [1, first_gid, gids]],
                       "setgroups": "allow"}
         else:
-            userns = {"uid_map": [[0, uid, 1]], "gid_map": [[0, gid, 1]], "setgroups": "deny"}
+            userns = {"uid_map": [[uid, uid, 1]], "gid_map": [[gid, gid, 1]], "setgroups": "deny"}
             folders, files = _grader_readable(uid, frozenset([gid, *os.getgroups()]))
             mask += list(folders)
             hide += list(files)
     cover = list(COVERED) + (["/var/run"] if os.path.isdir("/var/run") and not os.path.islink("/var/run") else [])
     config = {
-        "uid": inner, "gid": inner, "clear_groups": not (rootless and not subids), "userns": userns,
+        "uid": inner, "gid": inner_gid, "clear_groups": not (rootless and not subids), "userns": userns,
         "grader_namespaces": {"mnt": os.readlink("/proc/self/ns/mnt"), "user": os.readlink("/proc/self/ns/user")},
         "tmp_bytes": policy.workdir_bytes, "shm_bytes": min(policy.workdir_bytes, 64 * 1024**2),
         "workdir_bytes": policy.workdir_bytes, "skeleton": WORKDIR_PARENT, "workdir_name": WORKDIR_NAME,
@@ -991,7 +993,9 @@ def _start_sandboxed(kernel, iso):
     }
     command = [_tool("unshare")]
     if rootless:
-        command += ["--user", "--keep-caps"] if subids else ["--user", "--map-root-user"]
+        # --keep-caps: the init keeps its capabilities in the new namespace although its uid there is not 0;
+        # the grader writes the id maps itself once the init waits (util-linux 2.37 has no --map-current-user)
+        command += ["--user", "--keep-caps"]
     command += ["--mount", "--pid", "--ipc", "--uts", "--fork", "--kill-child", "--propagation", "private"]
     if not policy.network:
         command.insert(command.index("--fork"), "--net")
@@ -1016,6 +1020,8 @@ def _start_sandboxed(kernel, iso):
             raise SandboxError(f"the sandbox could not join its memory cgroup {cgroup.path}: {exc}") from None
     if subids:
         _write_id_maps(init, userns)
+    elif rootless:
+        _write_own_id_maps(init, userns)
     try:
         kernel._proc.stdin.write(json.dumps(config).encode() + b"\n")
         kernel._proc.stdin.flush()  # and the pipe stays open: the init's lifeline
@@ -1049,6 +1055,21 @@ def _write_id_maps(pid, userns):
         if run.returncode != 0:
             raise SandboxError(f"{tool} could not map the sandbox's ids: "
                                f"{run.stderr.decode(errors='replace').strip()}")
+
+
+def _write_own_id_maps(pid, userns):
+    """The one-line maps of the grader's own uid and gid, written on ``pid`` by the grader itself.
+
+    A user may map its own ids in a user namespace it made (setgroups denied first, for the gid).
+    """
+    try:
+        for name, value in (("setgroups", userns["setgroups"]),
+                            ("uid_map", " ".join(map(str, userns["uid_map"][0]))),
+                            ("gid_map", " ".join(map(str, userns["gid_map"][0])))):
+            with open(f"/proc/{pid}/{name}", "w") as f:
+                f.write(value + "\n")
+    except OSError as exc:
+        raise SandboxError(f"the sandbox's ids could not be mapped: {exc}") from None
 
 
 def _start_unsandboxed(kernel, reason):

@@ -1,8 +1,8 @@
 """The first process of a sandbox: builds the kernel's view of the machine, then starts the kernel.
 
 Run by ``autograder.sandbox`` as PID 1 of fresh mount, PID, IPC, UTS (and network) namespaces
-made by ``unshare``: as root ("full" mode), or in a new user namespace where it is root of that
-namespace only ("rootless" mode)::
+made by ``unshare``: as root ("full" mode), or in a new user namespace where it holds every
+capability of that namespace only ("rootless" mode)::
 
     python -I -S sandbox_init.py --status-fd N      < a pipe from the grader
 
@@ -141,7 +141,10 @@ def prctl(option, arg):
         raise OSError(err, f"prctl({option}, {arg}): {os.strerror(err)}")
 
 
-def tmpfs(target, size, mode, uid=0, gid=0, flags=MS_NOSUID | MS_NODEV):
+def tmpfs(target, size, mode, uid=None, gid=None, flags=MS_NOSUID | MS_NODEV):
+    """A tmpfs owned by ``uid``/``gid``, by default the init's own (root, or the grader's ids in a user namespace)."""
+    uid = os.getuid() if uid is None else uid
+    gid = os.getgid() if gid is None else gid
     mount("tmpfs", target, "tmpfs", flags, f"size={int(size)},mode={mode:o},uid={uid},gid={gid}")
 
 
@@ -577,21 +580,26 @@ def wait_for_sockets(config, kernel, lifeline):
 
 
 def lock_sockets(config, paths):
-    """Give the sockets and their folder to root, make the folder read-only, check that it holds."""
+    """Give the sockets and their folder to the init's user, make the folder read-only, check that it holds.
+
+    The init's user is the grader's (root, or in rootless mode the grader's uid mapped to 0 or, without
+    subordinate ids, to itself); the read-only mount is what keeps the kernel from replacing them.
+    """
     ipc = config["ipc_dir"]
+    owner, group = os.getuid(), os.getgid()
     os.chmod(ipc, 0o755)  # first: the kernel may still be reading its connection file in there
     for path in paths:
-        os.lchown(path, 0, 0)  # the grader (root, or root of the user namespace) may connect
-    os.chown(ipc, 0, 0)
+        os.lchown(path, owner, group)  # the grader may connect
+    os.chown(ipc, owner, group)
     mount(None, ipc, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
     if not os.statvfs(ipc).f_flag & os.ST_RDONLY:
         raise SetupError(f"{ipc} is not read-only")
     for path in paths:
         st = os.lstat(path)
-        if not stat.S_ISSOCK(st.st_mode) or st.st_uid != 0:
+        if not stat.S_ISSOCK(st.st_mode) or st.st_uid != owner:
             raise SetupError(f"{path} was replaced while it was being locked")
     st = os.lstat(ipc)
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != 0:
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != owner:
         raise SetupError(f"{ipc} was replaced while it was being locked")
 
 

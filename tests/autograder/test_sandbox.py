@@ -239,8 +239,11 @@ def test_kernel_runs_as_an_unprivileged_user_in_the_working_directory(kernel):
         assert int(uid) != 0 and int(euid) != 0 and int(gid) != 0
         assert "[]" in rest[0]  # no supplementary groups
         assert kernel.uid not in (0, os.getuid())  # on the host too, not the instructor's uid
-    else:  # rootless without subordinate ids: root of its own user namespace, the grader's uid outside
-        assert (uid, euid) == ("0", "0") and kernel.uid == os.getuid()
+    else:  # rootless without subordinate ids: the grader's uid, mapped to itself (not 0 even in there)
+        assert (int(uid), int(euid), int(gid)) == (os.getuid(), os.getuid(), os.getgid()) != (0, 0, 0)
+        assert kernel.uid == os.getuid()
+        out, error = run(kernel, "import os\ntry:\n    os.setuid(0)\nexcept OSError as e:\n    print(type(e).__name__)")
+        assert error is None and out.strip() in ("PermissionError", "OSError"), out
         assert any("uid" in m for m in kernel.missing) and any("groups" in m for m in kernel.missing)
     *sets, nnp, seccomp = caps.split()
     assert all(int(c, 16) == 0 for c in sets) and nnp == "1" and seccomp == "2"
