@@ -65,8 +65,9 @@ class Case:
     finding: str = None  # words of prepare's finding about this submission
     regrade: bool = False
     hidden_input_of: str = None  # a function whose hidden input must not show in its report
-    xfail: str = None  # an engine bug this case shows (strict xfail)
     max_notebook_bytes: int = 3_000_000  # the graded notebook in autograded/ stays at most this large
+    links: tuple = ()  # (relative path, target): symbolic links written into the submission folder
+    record: tuple = ()  # (key, value) the submission's result record must hold
 
 
 # ------------------------------------------------------------------------------------------- sources
@@ -240,8 +241,10 @@ for root, dirs, files in os.walk("/", onerror=lambda e: None):
                 data = f.read(4_000_000)
         except OSError:
             continue
-        for marker in (b"from autograder.notebook import grade", b"grade(\\"python_basics\\"",
-                       b"def reference_namespace", b"x_exp = np.exp(x - np.max(x, axis=1, keepdims=True))"):
+        # markers of this course's reference and grader only: nbgrader's own test notebooks in the
+        # Python environment (which the kernel needs) hold generic solution markers
+        for marker in (b"from autograder", b"from solutions", b"def reference_namespace",
+                       b"x_exp = np.exp(x - np.max(x, axis=1, keepdims=True))"):
             if marker in data:
                 found.append((os.path.join(root, name), marker))
 for path, marker in found:
@@ -655,6 +658,164 @@ PATCHED_JUDGES = ("from .compare import compare\nJUDGES = {k: (lambda *a, **k: (
 PATCHED_CHECKS = "def check(function, namespace):\n    print(function + ': all public checks passed')\n"
 
 
+EXEC_REFERENCE_FILE = """\
+def softmax(x):
+    namespace = {}
+    with open("@REPO@/solutions/python_basics.py") as f:
+        exec(f.read(), namespace)
+    return namespace["softmax"](x)
+"""
+
+LEAKED_CLASS = """\
+class leaked(Exception):  # a lower-case exception class, as if it were a sentence
+    pass
+
+def sigmoid(x):
+    import numpy as np
+    raise leaked(f"SHAPE={np.shape(x)} VALUES={np.ravel(x)[:3].tolist()}")
+"""
+
+FORGED_MISSING_FRAME = """\
+import json
+_seen = {}
+_dumps = json.dumps
+def _forge(obj, *args, **kwargs):  # the probe's JSON answer, rewritten to carry the input as an error
+    if isinstance(obj, dict) and obj.get("status") == "ok" and "x" in _seen:
+        text = _seen.pop("x")
+        return _dumps({"status": "missing", "error": text, "name": text})
+    if isinstance(obj, dict) and obj.get("status") == "ok" and "y" in _seen:
+        text = _seen.pop("y")
+        return _dumps({"status": "error", "type": "ValueError", "message": text, "error": text})
+    return _dumps(obj, *args, **kwargs)
+json.dumps = _forge
+"""
+
+FORGED_SIGMOID = """\
+def sigmoid(x):
+    import numpy as np
+    _seen["x"] = f"SHAPE={np.shape(x)} VALUES={np.ravel(x)[:3].tolist()}"
+    return 1 / (1 + np.exp(-x))
+"""
+
+FORGED_SIGMOID_DERIVATIVE = """\
+def sigmoid_derivative(x):
+    import numpy as np
+    _seen["y"] = f"SHAPE={np.shape(x)} VALUES={np.ravel(x)[:3].tolist()}"
+    s = 1 / (1 + np.exp(-x))
+    return s * (1 - s)
+"""
+
+FAKE_TIMEOUT = """\
+def L1(yhat, y):
+    raise RuntimeError("my request timed out; the kernel died and was restarted")
+"""
+
+DISPLAY_UPDATES = """\
+from IPython.display import display, update_display
+handle = display({"text/plain": "small"}, raw=True, display_id="grow")
+for letter in "abc":
+    update_display({"text/plain": letter * 30_000_000}, raw=True, display_id="grow")
+print("DONE updates")
+"""
+
+ONE_CELL_OF_OUTPUT = 'print("w" * 1_900_000)\n'
+
+HUGE_CLASS_NAME = """\
+def L1(yhat, y):
+    return type("C" * 20_000_000, (), {})()
+
+def L2(yhat, y):
+    return {f"key{i}": i for i in range(700_000)}
+"""
+
+HELPERS_NAMED_LIKE_BUILTINS = """\
+def compile(*args, **kwargs):
+    raise RuntimeError("the student's own compile")
+
+def exec(*args, **kwargs):
+    raise RuntimeError("the student's own exec")
+
+def getattr(*args, **kwargs):
+    raise RuntimeError("the student's own getattr")
+
+def type(*args, **kwargs):
+    raise RuntimeError("the student's own type")
+
+BaseException = None
+types = "a student's variable"
+sys = None
+"""
+
+LOW_RECURSION_LIMIT = """\
+import sys
+low = 1
+while True:
+    try:
+        sys.setrecursionlimit(low)
+        break
+    except RecursionError:
+        low += 1
+print("recursion limit lowered")
+"""
+
+NAMESPACE_AND_MOUNT = """\
+LEAK = "LE" + "AK"  # the word never shows in this source, only in what it prints
+import ctypes, os, subprocess
+for command in ("unshare -r true", "unshare -rm sh -c 'mount -t tmpfs none /tmp && echo mounted'",
+                "unshare -U -r --mount-proc true"):
+    done = subprocess.run(command, shell=True, capture_output=True, text=True)
+    if done.returncode == 0:
+        print(LEAK + " ran:", command, done.stdout.strip())
+    else:
+        print("refused:", command.split()[0], done.returncode)
+libc = ctypes.CDLL(None, use_errno=True)
+for flags in (0x10000000, 0x10000000 | 0x00020000, 0x00020000):  # CLONE_NEWUSER, with CLONE_NEWNS, NEWNS alone
+    if libc.unshare(flags) == 0:
+        print(LEAK + " unshare", hex(flags))
+    else:
+        print("unshare refused:", os.strerror(ctypes.get_errno()))
+if libc.mount(b"none", b"/tmp", b"tmpfs", 0, None) == 0:
+    print(LEAK + " mounted a tmpfs")
+else:
+    print("mount refused:", os.strerror(ctypes.get_errno()))
+print("DONE namespaces")
+"""
+
+MEMORY_CHILDREN = """\
+import subprocess, sys, time
+hog = "import time\\nblock = bytearray(1200 * 2**20)\\nfor i in range(0, len(block), 4096):\\n    block[i] = 1\\ntime.sleep(60)"
+children = [subprocess.Popen([sys.executable, "-c", hog]) for _ in range(4)]
+time.sleep(6)
+print("LE" + "AK: 4 children hold 4.7 GiB")
+"""
+
+SOCKET_SYMLINKS = """\
+LEAK = "LE" + "AK"  # the word never shows in this source, only in what it prints
+import glob, os
+from ipykernel.connect import get_connection_file
+folder = os.path.dirname(os.path.abspath(get_connection_file()))
+for path in sorted(p for p in glob.glob(os.path.join(folder, "*")) if not p.endswith(".json")):
+    try:
+        os.rename(path, path + ".moved")
+        os.symlink("@SOCK@", path)
+        print(LEAK + " replaced a socket")
+    except OSError as exc:
+        print("blocked socket", type(exc).__name__)
+for target in (folder, os.path.dirname(folder)):
+    try:
+        os.rename(target, target + ".moved")
+        os.symlink(os.path.dirname("@SOCK@"), target)
+        print(LEAK + " replaced the socket folder")
+    except OSError as exc:
+        print("blocked folder", type(exc).__name__)
+print("DONE sockets")
+"""
+
+SLOW_CELL = "import time\ntime.sleep(2)\n"
+
+DEEP_NESTING = 100_000  # levels of nested JSON lists in a cell's metadata
+
+
 # ------------------------------------------------------------------------------------------- the corpus
 
 CASES = [
@@ -813,6 +974,58 @@ CASES = [
          max_notebook_bytes=230 * 2**20),
     Case("huge_notebook_attachment_300mb", "accident", "a markdown attachment of 300 MB, more than the kernel's disk",
          edits=(("attachment", 300),), max_notebook_bytes=330 * 2**20),
+
+    # -- issue 9: the paths, the data from the kernel, the grader's own files, one bad notebook
+    Case("exec_reference_file", "cheat", "softmax execs the reference's source file read by absolute path",
+         edits=(("replace", "softmax", EXEC_REFERENCE_FILE),), lost=("softmax",),
+         says=(("report:softmax", "FileNotFoundError"),)),
+    Case("leaked_exception_class", "cheat", "sigmoid raises a lower-case exception class quoting its hidden input",
+         edits=(("replace", "sigmoid", LEAKED_CLASS),), lost=("sigmoid",), hidden_input_of="sigmoid",
+         says=(("report:sigmoid", "leaked was raised"),)),
+    Case("forged_missing_frame", "cheat", "json.dumps patched so that the probe's answer says 'missing' or "
+         "'error' with the hidden input as its text", edits=(("insert", "imports", FORGED_MISSING_FRAME),
+         ("replace", "sigmoid", FORGED_SIGMOID), ("replace", "sigmoid_derivative", FORGED_SIGMOID_DERIVATIVE)),
+         lost=("sigmoid", "sigmoid_derivative"), hidden_input_of="sigmoid"),
+    Case("fake_timeout_message", "cheat", "L1 raises an error saying it timed out and the kernel died",
+         edits=(("replace", "L1", FAKE_TIMEOUT),), lost=("L1",),
+         record=(("timed_out", False), ("crashed", False), ("alerts", []))),
+    Case("display_updates", "fault", "a display updated three times with 30 MB each",
+         edits=(("insert", "end", DISPLAY_UPDATES),), says=(("notebook", "output truncated by the grader"),),
+         never=("LEAK", "a" * 100),
+         max_notebook_bytes=9_500_000),
+    Case("many_cells_of_output", "fault", "40 cells of 1.9 MB of output each",
+         edits=tuple(("insert", "end", ONE_CELL_OF_OUTPUT) for _ in range(40)),
+         says=(("notebook", "output truncated by the grader"),), max_notebook_bytes=9_500_000),
+    Case("huge_names_and_keys", "fault", "L1 returns an object whose class name is 20 MB, L2 a dict of 700,000 "
+         "keys", edits=(("replace", "L1", HUGE_CLASS_NAME), ("delete_next", "L1"), ("delete", "L2")),
+         lost=("L1", "L2"), says=(("report:L2", "dict of 700000 keys"),)),
+    Case("helpers_named_like_builtins", "accident", "helpers named compile, exec, getattr and type; "
+         "BaseException, types and sys rebound", edits=(("insert", "imports", HELPERS_NAMED_LIKE_BUILTINS),),
+         regrade=True),
+    Case("low_recursion_limit", "fault", "the recursion limit lowered to the least the interpreter accepts",
+         edits=(("insert", "imports", LOW_RECURSION_LIMIT),), regrade=True),
+    Case("namespaces_and_mounts", "cheat", "unshare -r, unshare(CLONE_NEWUSER), mount -t tmpfs inside the sandbox",
+         edits=(("insert", "imports", NAMESPACE_AND_MOUNT),), says=(("notebook", "DONE namespaces"),)),
+    Case("memory_in_children", "fault", "a free cell starts 4 processes of 1.2 GiB each (each under the "
+         "per-process limit)", edits=(("insert", "imports", MEMORY_CHILDREN),),
+         says=(("grader", "together while running cell"),)),
+    Case("socket_symlinks", "cheat", "replaces the kernel's socket files and their folder with links to a "
+         "listener on the host", edits=(("insert", "end", SOCKET_SYMLINKS),), says=(("notebook", "DONE sockets"),)),
+    Case("slow_cells_and_deaths", "fault", "slow free cells, and L1 kills the kernel at every call: each death "
+         "replays the slow cells", edits=(("insert", "imports", SLOW_CELL), ("insert", "imports", SLOW_CELL),
+                                          ("replace", "L1", OS_EXIT)), lost=("L1",), regrade=True),
+    Case("submitted_link_to_a_secret", "cheat", "a file submitted beside the notebook is a link to a file only "
+         "the grader may read", links=(("notes.txt", "@SECRET@"),), finding="is a symbolic link"),
+    Case("notebook_link_to_source", "cheat", "the notebook itself is a link to the course's source notebook",
+         links=(("python_basics.ipynb", "@COURSE@/source/python_basics/python_basics.ipynb"),), file="none",
+         total=0.0, finding="is a symbolic link"),
+    Case("metadata_not_a_mapping", "accident", "a solution cell's nbgrader metadata is the string 'oops'",
+         edits=(("metadata", "sigmoid", "oops"),), finding="malformed"),
+    Case("grade_id_a_list", "accident", "a test cell's grade_id is a list", edits=(("grade_id", "softmax_tests",
+                                                                                    ["softmax_tests"]),),
+         finding="malformed"),
+    Case("deep_json_nesting", "accident", "a cell's metadata nests 100,000 lists deep",
+         edits=(("deep_nesting", "sigmoid"),), total=0.0, finding="nests"),
 ]
 
 SEED = 740316925  # the corpus's grading seed: never printed by any cell
