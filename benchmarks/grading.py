@@ -1,18 +1,22 @@
-"""Benchmark: plain serial nbgrader against the engine, on one synthetic class, same machine.
+"""Benchmark: every grading path on one synthetic class, same machine, same seed.
 
     python benchmarks/grading.py --students 20 --assignments python_basics,logistic_regression
 
 A synthetic class: each student a copy of one sample plan (all correct, the stubs, or a set of
 typical mistakes), so scores are known. It measures, on the same submissions and the same seed:
 
-- plain serial ``nbgrader autograde`` of every assignment (hidden tests inside the kernel);
 - the floor: executing every notebook once with nbclient, without grading (serial);
+- plain ``nbgrader autograde`` of every assignment (the course's config grades each notebook
+  through the sandboxed engine, one after the other);
 - the engine (``autograder.batch.grade_assignments``, as ``nndl grade --all``: all assignments
-  in one batch) with 1 and with 2 workers; per-notebook overhead over the
-  floor, from the 1-worker run;
+  in one batch) with 1 and with 2 workers, in the sandbox mode this user gets (``full`` as root);
+  per-notebook overhead over the floor, from the 1-worker run;
+- run as root, the engine once more as an ordinary user (a system user made for the run and
+  removed after it, as the tests do), 1 worker: the rootless sandbox, and its cost per notebook
+  over the full one;
 - peak memory of the coordinator and of the largest child process (a worker or a kernel), for
   the full class and for half of it (the coordinator's should stay flat);
-and it checks that nbgrader and the engine give identical scores. It prints the figures.
+and it checks that every path gives identical scores. It prints the figures.
 """
 import argparse
 import json
@@ -70,9 +74,10 @@ def run_floor(workdir, assignments):
 def run_nbgrader(workdir, assignments, seed):
     start = time.monotonic()
     for assignment in assignments:
-        result = grading.run_nbgrader(["autograde", assignment, "--create", "--force"], workdir, seed)
+        _, result = grading.autograde(workdir, assignment, seed=seed)
         if result.returncode != 0:
-            print(f"warning: nbgrader autograde {assignment} reported errors", file=sys.stderr)
+            print(f"warning: nbgrader autograde {assignment} reported errors:\n{result.stderr[-1500:]}",
+                  file=sys.stderr)
     return time.monotonic() - start, grading.scores(workdir, assignments)
 
 
@@ -82,14 +87,16 @@ from autograder import batch
 workdir, seed, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 assignments = sys.argv[4].split(",")
 start = time.monotonic()
-scores = {}
+scores, modes = {}, set()
 # as `nndl grade --all` does: every assignment in one batch, one pool of workers
 for report in batch.grade_assignments(workdir, assignments, workers=workers, seed=seed, progress=False, force=True):
     scores.update({f"{s}|{report.assignment}": v for s, v in report.scores.items()})
+    modes.update(report.sandbox.values())
 wall = time.monotonic() - start
 self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"wall": wall, "coordinator_kb": self_kb, "child_kb": child_kb, "scores": scores}))
+print(json.dumps({"wall": wall, "coordinator_kb": self_kb, "child_kb": child_kb, "scores": scores,
+                  "modes": sorted(modes)}))
 """
 
 
@@ -100,12 +107,46 @@ def run_engine(workdir, assignments, seed, workers):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _unprivileged():
+    """The tests' helper that makes an ordinary user and runs commands as it (tests/unprivileged.py)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "tests" / "unprivileged.py"
+    spec = importlib.util.spec_from_file_location("unprivileged", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_engine_as_ordinary_user(workdir, assignments, seed, workers):
+    """As ``run_engine``, by a system user made for the run (root only), who owns ``workdir``: rootless mode."""
+    import os
+
+    unprivileged = _unprivileged()
+    with unprivileged.ordinary_user() as user:
+        home = workdir.parent / f"{workdir.name}-home"
+        home.mkdir()
+        for path in [workdir, home, *workdir.rglob("*")]:
+            os.lchown(path, user.uid, user.gid)
+        os.chmod(workdir.parent, 0o711)
+        env = dict(os.environ, HOME=str(home))
+        done = unprivileged.run_as(user, [sys.executable, "-c", ENGINE_SCRIPT, str(workdir), str(seed),
+                                          str(workers), ",".join(assignments)], cwd=str(workdir), env=env,
+                                   timeout=6 * 3600)
+    if done.returncode != 0:
+        raise RuntimeError(f"the engine run as an ordinary user failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=20, help="class size (default 20)")
     parser.add_argument("--assignments", default=",".join(ASSIGNMENTS), help="comma-separated (default: all)")
     parser.add_argument("--seed", type=int, default=20261123)
-    parser.add_argument("--skip-nbgrader", action="store_true", help="skip the slow plain-nbgrader run")
+    parser.add_argument("--skip-nbgrader", action="store_true", help="skip the nbgrader autograde run")
+    parser.add_argument("--skip-rootless", action="store_true",
+                        help="as root, skip the run as an ordinary user (the rootless sandbox)")
     args = parser.parse_args(argv)
     assignments = args.assignments.split(",")
     root = Path(tempfile.mkdtemp(prefix="nndl-bench-"))
@@ -125,21 +166,31 @@ def main(argv=None):
         figures["floor_s"], _ = run_floor(fresh("floor"), assignments)
         nbgrader_scores = None
         if not args.skip_nbgrader:
-            print("plain serial nbgrader autograde ...", file=sys.stderr)
+            print("nbgrader autograde ...", file=sys.stderr)
             figures["nbgrader_s"], nbgrader_scores = run_nbgrader(fresh("nbgrader"), assignments, args.seed)
         engine = {}
         for workers in (1, 2):
             print(f"engine, {workers} worker(s) ...", file=sys.stderr)
             engine[workers] = run_engine(fresh(f"engine{workers}"), assignments, args.seed, workers)
+        import os
+
+        rootless = None
+        if os.geteuid() == 0 and not args.skip_rootless:
+            print("engine as an ordinary user, 1 worker (rootless sandbox) ...", file=sys.stderr)
+            rootless = run_engine_as_ordinary_user(fresh("rootless"), assignments, args.seed, 1)
         print("engine, half the class (coordinator memory) ...", file=sys.stderr)
         half = root / "half"
         make_class(half, assignments, max(args.students // 2, 1))
         engine_half = run_engine(half, assignments, args.seed, 2)
 
-        same = engine[1]["scores"] == engine[2]["scores"]
+        paths = {"engine, 1 worker": engine[1]["scores"], "engine, 2 workers": engine[2]["scores"]}
+        if rootless is not None:
+            paths["engine as an ordinary user"] = rootless["scores"]
         if nbgrader_scores is not None:
-            as_engine = {f"{s}|{a}": [v[0], v[1]] for (s, a), v in nbgrader_scores.items() if v is not None}
-            same = same and as_engine == {k: list(v) for k, v in engine[2]["scores"].items()}
+            paths["nbgrader autograde"] = {f"{s}|{a}": [v[0], v[1]] for (s, a), v in nbgrader_scores.items()
+                                           if v is not None}
+        tables = [{k: list(v) for k, v in table.items()} for table in paths.values()]
+        same = all(table == tables[0] for table in tables) and len(tables[0]) == notebooks
         floor_per = figures["floor_s"] / notebooks
         one_per = engine[1]["wall"] / notebooks
         lines = [
@@ -147,13 +198,21 @@ def main(argv=None):
             f"floor (nbclient, no grading):      {figures['floor_s']:7.1f} s  ({floor_per:.2f} s per notebook)",
         ]
         if "nbgrader_s" in figures:
-            lines.append(f"plain serial nbgrader autograde:   {figures['nbgrader_s']:7.1f} s")
+            lines.append(f"nbgrader autograde (one by one):   {figures['nbgrader_s']:7.1f} s  "
+                         f"({figures['nbgrader_s'] / notebooks:.2f} s per notebook)")
+        mode = "/".join(engine[1]["modes"]) or "?"
         lines += [
-            f"engine, 1 worker:                  {engine[1]['wall']:7.1f} s  ({one_per:.2f} s per notebook, "
-            f"{100 * (one_per - floor_per) / floor_per:+.0f} % over the floor)",
+            f"{f'engine, 1 worker ({mode}):':<35}{engine[1]['wall']:7.1f} s  "
+            f"({one_per:.2f} s per notebook, {100 * (one_per - floor_per) / floor_per:+.0f} % over the floor)",
             f"engine, 2 workers:                 {engine[2]['wall']:7.1f} s  "
             f"(speed-up from 1 to 2 workers: {engine[1]['wall'] / engine[2]['wall']:.2f}x)",
         ]
+        if rootless is not None:
+            user_per = rootless["wall"] / notebooks
+            label = f"engine as an ordinary user ({'/'.join(rootless['modes']) or '?'}), 1 worker:"
+            lines.append(f"{label:<35}{rootless['wall']:7.1f} s  ({user_per:.2f} s per notebook, "
+                         f"{user_per - one_per:+.2f} s per notebook against {mode}; "
+                         f"ratio {rootless['wall'] / engine[1]['wall']:.2f})")
         if "nbgrader_s" in figures:
             lines.append(f"engine (2 workers) vs nbgrader:    {figures['nbgrader_s'] / engine[2]['wall']:.2f}x faster")
         lines += [
@@ -161,7 +220,7 @@ def main(argv=None):
             f"({args.students} students), {engine_half['coordinator_kb'] / 1024:.0f} MiB "
             f"({max(args.students // 2, 1)} students)",
             f"largest worker or kernel:          {engine[2]['child_kb'] / 1024:.0f} MiB",
-            f"identical scores:                  {'yes' if same else 'NO'}",
+            f"identical scores on every path:    {'yes' if same else 'NO'} ({', '.join(paths)})",
         ]
         print("\n".join(lines))
         return 0 if same else 1
