@@ -195,6 +195,8 @@ def _cmd_generate(args):
     assignments = _assignments(args.assignments) or list(ASSIGNMENTS)
     try:
         release = course.generate(assignments, args.course_dir, progress=_say(args))
+    except course.NotACourse as exc:
+        raise CommandError(str(exc), EXIT_BAD_INPUT) from None
     except RuntimeError as exc:
         raise CommandError(str(exc), EXIT_FAILED) from None
     print(f"release written to {release}")
@@ -719,7 +721,7 @@ def build_parser():
              "generate_assignment for each assignment, into release/.",
              "  nndl generate\n  nndl generate logistic_regression --course-dir ~/course\n")
     p.add_argument("assignments", nargs="*", help="assignments to generate (default: all five)")
-    p.add_argument("--course-dir", help="the course folder (default: the one this package was installed from)")
+    p.add_argument("--course-dir", default=".", help="the course folder (default: the current folder)")
     _quiet(p)
 
     p = _add(sub, "check", _cmd_check, "students: run your notebook's public checks, as the grader will",

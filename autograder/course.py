@@ -74,9 +74,28 @@ def public_checks(assignment):
     return {"assignment": assignment, "seed": seed, "checks": entries}
 
 
-def write_support(assignment, course_dir=None):
-    """Write ``source/<assignment>/nndl/`` afresh; returns its path."""
-    target = Path(course_dir or repo_root()) / "source" / assignment / PACKAGE
+class NotACourse(RuntimeError):
+    """The folder is not an nbgrader course of these assignments: ``str()`` says what is missing and what to do."""
+
+
+def require_course(course_dir, assignments=ASSIGNMENTS):
+    """The course folder ``course_dir``, resolved; ``NotACourse`` unless it holds the config and each source notebook."""
+    folder = Path(course_dir).expanduser().resolve()
+    if not folder.is_dir():
+        raise NotACourse(f"there is no folder {folder}: run this in the course folder or pass --course-dir")
+    if not (folder / "nbgrader_config.py").is_file():
+        raise NotACourse(f"{folder} is not an nbgrader course folder (it has no nbgrader_config.py): run this in "
+                         "the course folder or pass --course-dir")
+    lacking = [a for a in assignments if not (folder / "source" / a / f"{a}.ipynb").is_file()]
+    if lacking:
+        raise NotACourse(f"{folder} has no source notebook for {', '.join(lacking)} (source/<assignment>/"
+                         "<assignment>.ipynb): run this in a copy of the course, or pass --course-dir")
+    return folder
+
+
+def write_support(assignment, course_dir):
+    """Write ``source/<assignment>/nndl/`` of the course in ``course_dir`` afresh; returns its path."""
+    target = Path(course_dir) / "source" / assignment / PACKAGE
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
@@ -93,9 +112,13 @@ def nbgrader(args, course_dir, check=True):
                           capture_output=True, text=True)
 
 
-def generate(assignments=ASSIGNMENTS, course_dir=None, progress=None):
-    """Write the support files, then ``nbgrader generate_assignment`` each assignment into release/."""
-    course_dir = Path(course_dir or repo_root())
+def generate(assignments=ASSIGNMENTS, course_dir=".", progress=None):
+    """Write the support files, then ``nbgrader generate_assignment`` each assignment into release/.
+
+    ``course_dir`` (default: the current folder) must be a course (``require_course``): anywhere
+    else nothing is written and ``NotACourse`` says why.
+    """
+    course_dir = require_course(course_dir, assignments)
     for assignment in assignments:
         if progress:
             progress(f"generating {assignment}")

@@ -194,6 +194,39 @@ def test_grade_an_unreadable_notebook_exits_3(tmp_path, capsys):
     assert "cannot be read" in capsys.readouterr().err
 
 
+def _tree(folder):
+    return sorted((str(p.relative_to(folder)), p.stat().st_size) for p in folder.rglob("*"))
+
+
+def test_generate_outside_a_course_exits_3_and_writes_nothing(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a course")
+    repo_before = _tree(course.repo_root() / "source")
+    proc = nndl("generate", cwd=tmp_path)
+    assert proc.returncode == 3
+    assert "not an nbgrader course folder" in one_sentence(proc.stderr) and "--course-dir" in proc.stderr
+    assert _tree(tmp_path) == [("notes.txt", 12)]
+    assert _tree(course.repo_root() / "source") == repo_before  # nor in the folder it was installed from
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    proc = nndl("generate", BASICS, "--course-dir", tmp_path)
+    assert proc.returncode == 3 and f"no source notebook for {BASICS}" in one_sentence(proc.stderr)
+    assert not (tmp_path / "source").exists() and not (tmp_path / "release").exists()
+
+
+def test_generate_writes_into_the_current_course(tmp_path):
+    from autograder import grading
+
+    workdir = grading.make_workspace(tmp_path / "course")
+    shutil.rmtree(workdir / "release")
+    shutil.rmtree(workdir / "source" / BASICS / "nndl")
+    repo_before = _tree(course.repo_root() / "source")
+    proc = nndl("generate", BASICS, cwd=workdir)
+    assert proc.returncode == 0, proc.stderr
+    assert (workdir / "source" / BASICS / "nndl" / "public_checks.json").is_file()
+    assert (workdir / "release" / BASICS / f"{BASICS}.ipynb").is_file()
+    assert str(workdir / "release") in proc.stdout
+    assert _tree(course.repo_root() / "source") == repo_before
+
+
 # --------------------------------------------------------------------------- feedback, export, dashboard
 
 
