@@ -352,8 +352,7 @@ def require_isolation():
 
     found = sandbox.isolation()
     if found.mode is None:
-        raise sandbox.SandboxUnavailable(f"No sandbox for student code on this machine: {found.reason}; to "
-                                         f"enable one, {found.how_to_enable}.")
+        raise sandbox.SandboxUnavailable(found.refusal())
 
 
 class _Inline:

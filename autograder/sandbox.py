@@ -192,6 +192,11 @@ class Isolation:
     subordinate_ids: tuple | None = None  # rootless: ((first uid, count), (first gid, count)) used, or None
     cgroup: str | None = None   # "v1" or "v2": all the kernel's memory is a cgroup's; None: polled
 
+    def refusal(self):
+        """Mode None: the one sentence grading refuses with (what is missing, how to enable it)."""
+        return (f"No sandbox for student code on this machine: {self.reason}; to enable one, "
+                f"{self.how_to_enable}.")
+
 
 # The kernel's launcher, run as ``python -c LAUNCHER -f connection.json``: it limits (unsandboxed
 # mode), blocks the grader's packages, then hands over to ipykernel.
@@ -761,7 +766,7 @@ def start_kernel(files: dict, policy: Policy = Policy(), env: dict | None = None
             raise FileNotFoundError(f"{src} (to be copied to {rel!r}) does not exist")
     iso = None if force_degraded else isolation()
     if iso is not None and iso.mode is None and not allow_unsandboxed:
-        raise SandboxUnavailable(f"{iso.reason[:1].upper()}{iso.reason[1:]}; {iso.how_to_enable}.")
+        raise SandboxUnavailable(iso.refusal())
     kernel = SandboxedKernel(files=files, policy=policy, env=env, startup_timeout=startup_timeout,
                              force_degraded=force_degraded, allow_unsandboxed=allow_unsandboxed)
     try:

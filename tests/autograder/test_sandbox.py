@@ -172,6 +172,7 @@ def test_unavailable_sandbox_fails_closed(secret, monkeypatch):
         sandbox.start_kernel({"hello.py": secret / "hello.py"})
     assert isinstance(caught.value, sandbox.SandboxError) and caught.value.code == 3
     assert "user.max_user_namespaces" in str(caught.value) and str(caught.value).count(". ") == 0
+    assert str(caught.value) == none.refusal()  # the one sentence every path refuses with
     with sandbox.start_kernel({"hello.py": secret / "hello.py"}, allow_unsandboxed=True) as k:
         assert k.mode == "unsandboxed" and "does not allow" in k.missing[0]
         fresh = sandbox.restart(k)  # keeps allow_unsandboxed
