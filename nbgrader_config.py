@@ -23,7 +23,7 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades,  # noqa: E402
                                     IgnorePattern, LimitOutput, SaveAutoGrades)
 
-from autograder.autograde import SandboxedGrading, before_autograde  # noqa: E402
+from autograder.autograde import SandboxedGrading, after_feedback, before_autograde  # noqa: E402
 
 c.Autograde.pre_convert_hook = before_autograde
 c.Autograde.autograde_preprocessors = [SandboxedGrading, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
@@ -37,3 +37,5 @@ c.SandboxedGrading.allow_unsandboxed = False   # True grades where no sandbox is
 # notebooks its feedback is made from (nbgrader issue 917); ClearHiddenTests cuts any hidden block
 # out first (autograder/grading.py sets the same).
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# ... and its pages carry the grader's report at their top (formgrader's button included), as `nndl feedback`'s do.
+c.GenerateFeedback.post_convert_hook = after_feedback

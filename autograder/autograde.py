@@ -90,6 +90,26 @@ def before_autograde(assignment=None, student=None, notebooks=None, **_):
     notebooks[:] = sorted(str(p) for p in folder.glob("*.ipynb") if p.is_file() and not p.is_symlink())
 
 
+def after_feedback(assignment=None, student=None, notebooks=None, **_):
+    """nbgrader's post-convert hook of GenerateFeedback: the grader's report beside nbgrader's page, and at its top.
+
+    So formgrader's "Generate Feedback" button hands students the same report as ``nndl feedback``
+    (``reports.feedback.write``: ``report.html``, embedded in nbgrader's page of the notebook, which is
+    what ``fetch_feedback`` gives them). A report that cannot be written leaves nbgrader's page as it is.
+    """
+    from autograder.reports import feedback
+
+    if not notebooks:
+        return
+    folder = Path(notebooks[0]).parent  # autograded/<student>/<assignment>/
+    student, assignment = folder.parent.name, folder.name
+    try:
+        feedback.write(Path.cwd(), assignment, [student])  # nbgrader converts in the course's root folder
+    except Exception as exc:  # noqa: BLE001 - nbgrader's own feedback stands without ours
+        print(f"[nndl] {student}/{assignment}: the grader's report was not added to the feedback "
+              f"({type(exc).__name__}: {exc})", file=sys.stderr)
+
+
 class SandboxedGrading(Preprocessor):
     """The ``Execute`` of nbgrader's autograde, done by the sandboxed probe/judge engine."""
 

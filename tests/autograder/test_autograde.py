@@ -138,6 +138,18 @@ def test_the_three_ways_give_the_same_grades_reports_records_and_feedback(three_
     assert eli["sandbox"] == "full" if unprivileged.is_root() else "rootless"
 
 
+def test_nbgraders_own_feedback_carries_the_graders_report(three_ways):
+    """Plain ``nbgrader generate_feedback`` (formgrader's button runs the same code): the report at the top."""
+    course = three_ways["nbgrader autograde"]
+    done = grading.run_nbgrader(["generate_feedback", BASICS, "--force"], course)  # empties each folder first
+    assert done.returncode == 0, done.stderr[-3000:]
+    for student in STUDENTS:
+        folder = course / "feedback" / student / BASICS
+        page = (folder / f"{BASICS}.html").read_text()
+        assert page.count(feedback.EMBED_BEGIN) == 1 and "nndl-report" in page, student
+        assert _page(course, student) == _page(three_ways["nndl grade"], student), student
+
+
 def test_nndl_grade_skips_what_nbgrader_graded(three_ways):
     again = batch.grade_assignment(three_ways["nbgrader autograde"], BASICS, workers=0, timeouts=TIMEOUTS,
                                    progress=False)
