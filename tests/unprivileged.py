@@ -18,7 +18,8 @@ and ``subids=True`` only reports the ranges the files already give it.
 
 ``run_as(user, argv, cwd, env, timeout)`` runs ``argv`` as that user and returns the
 ``subprocess.CompletedProcess`` (text output). As root it goes through a private mount namespace
-of its own (``unshare --mount --propagation private``, made by root), where every folder the
+of its own (``unshare --mount --propagation private``, made by root; the code is the JupyterHub
+recipe's, ``deploy/jupyterhub/reach.py``, which spawns each hub user's server the same way), where every folder the
 command needs (the project's interpreter and its prefixes, the repo, ``cwd``) is made reachable
 without changing a permission bit of the host: over the first ancestor the user may not enter
 (``/root``, mode 700, above a pyenv Python) a mode-755 tmpfs is mounted and the needed child is
@@ -36,13 +37,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import pwd
 import secrets
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,107 +210,24 @@ def ordinary_user(subids: bool = False):
             _kill_all(uid, seconds=2)
 
 
-# -- running as the user
+# -- running as the user: the private mount namespace that makes the paths reachable is the hub
+# recipe's (deploy/jupyterhub/reach.py), loaded by path (it is no package)
 
-# Run as root in the command's private mount namespace (python -I -S): make each needed path
-# reachable, optionally build the no-user-namespace user namespace, then become the user.
-_REACH = r'''
-import ctypes, json, os, stat, sys
-cfg = json.loads(sys.argv[1])
-libc = ctypes.CDLL(None, use_errno=True)
-libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-MS_NOSUID, MS_NODEV, MS_BIND, MS_REC = 2, 4, 4096, 16384
+def _load_reach():
+    import importlib.util
 
-def mount(src, dst, fstype, flags, data):
-    enc = lambda s: None if s is None else os.fsencode(s)
-    if libc.mount(enc(src), enc(dst), enc(fstype), flags, enc(data)) != 0:
-        err = ctypes.get_errno()
-        sys.exit(f"run_as: mount on {dst}: {os.strerror(err)}")
+    spec = importlib.util.spec_from_file_location("nndl_reach", REPO / "deploy" / "jupyterhub" / "reach.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-def can_enter(st):
-    if st.st_uid == cfg["uid"]:
-        return bool(st.st_mode & stat.S_IXUSR)
-    if st.st_gid == cfg["gid"]:
-        return bool(st.st_mode & stat.S_IXGRP)
-    return bool(st.st_mode & stat.S_IXOTH)
 
-def blocked(path):
-    current = "/"
-    for part in path.strip("/").split("/")[:-1]:
-        current = os.path.join(current, part)
-        try:
-            st = os.stat(current)
-        except FileNotFoundError:
-            return None  # below a tmpfs of ours: made reachable by the bind mount
-        if not can_enter(st):
-            return current
-    return None
-
-def same(path, fd):
-    try:
-        st, orig = os.stat(path), os.fstat(fd)
-    except FileNotFoundError:
-        return False
-    return (st.st_dev, st.st_ino) == (orig.st_dev, orig.st_ino)
-
-if cfg["paths"]:
-    handles = [(p, os.open(p, os.O_PATH)) for p in cfg["paths"]]
-    covered = set()
-    for _ in range(len(handles) * 4):
-        todo = [(p, fd) for p, fd in handles if blocked(p) or not same(p, fd)]
-        if not todo:
-            break
-        path, fd = todo[0]
-        top = blocked(path)
-        if top is not None and top not in covered:
-            mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
-            covered.add(top)
-            continue
-        if not os.path.lexists(path):
-            if stat.S_ISDIR(os.fstat(fd).st_mode):
-                os.makedirs(path, mode=0o755)
-            else:
-                os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-                open(path, "w").close()
-        mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC, None)
-    else:
-        sys.exit("run_as: could not make " + " ".join(cfg["paths"]) + " reachable")
-if cfg["userns_count"]:
-    # a user namespace with an identity map, whose own user.max_user_namespaces is 0
-    ready_r, ready_w = os.pipe()
-    go_r, go_w = os.pipe()
-    child = os.fork()
-    if child == 0:
-        os.close(ready_r); os.close(go_w)
-        if libc.unshare(0x10000000) != 0:  # CLONE_NEWUSER
-            sys.exit("run_as: unshare(CLONE_NEWUSER): " + os.strerror(ctypes.get_errno()))
-        os.write(ready_w, b"1")
-        if os.read(go_r, 1) != b"1":
-            sys.exit("run_as: the user namespace's maps were not written")
-        with open("/proc/sys/user/max_user_namespaces", "w") as f:
-            f.write("0")
-    else:
-        os.close(ready_w); os.close(go_r)
-        ok = os.read(ready_r, 1) == b"1"
-        if ok:
-            for name in ("uid_map", "gid_map"):
-                with open(f"/proc/{child}/{name}", "w") as f:
-                    f.write(f"0 0 {cfg['userns_count']}\n")
-            os.write(go_w, b"1")
-        os.close(go_w)
-        _, status = os.waitpid(child, 0)
-        sys.exit(os.waitstatus_to_exitcode(status))
-os.chdir(cfg["cwd"])
-os.execve(cfg["argv"][0], cfg["argv"], cfg["env"])
-'''
+reach = _load_reach()
 
 
 def needed_paths(extra=()):
     """The folders a command of this project needs reachable: the interpreter's prefixes and the repo."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-             os.path.dirname(os.path.realpath(sys.executable)), str(REPO), *map(str, extra)}
-    real = sorted({os.path.realpath(p) for p in paths} | {os.path.abspath(p) for p in paths})
-    return [p for p in real if os.path.exists(p)]
+    return reach.needed_paths([REPO, *extra])
 
 
 def run_as(user: User, argv, cwd=None, env=None, timeout=600, no_user_namespaces=False):
@@ -325,12 +241,9 @@ def run_as(user: User, argv, cwd=None, env=None, timeout=600, no_user_namespaces
     setpriv = [_which("setpriv"), f"--reuid={user.uid}", f"--regid={user.gid}", "--clear-groups",
                "--inh-caps=-all", "--"]
     inner = setpriv + [_which(argv[0]) if "/" not in argv[0] else argv[0], *argv[1:]]
-    python = os.path.realpath(sys.executable)
     count = max(SUBID_COUNT, user.uid + 1, user.gid + 1) if no_user_namespaces else 0
-    reach = {"uid": user.uid, "gid": user.gid, "paths": needed_paths([cwd]), "cwd": cwd, "argv": inner,
-             "env": env, "userns_count": count}
-    command = [_which("unshare"), "--mount", "--propagation", "private", "--",
-               python, "-I", "-S", "-c", _REACH, json.dumps(reach)]
+    command = reach.command(user.uid, user.gid, inner, cwd, env, needed_paths([cwd]), userns_count=count,
+                            unshare=_which("unshare"))
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
