@@ -4,14 +4,14 @@ The test starts the hub of ``deploy/jupyterhub/jupyterhub_config.py`` itself, on
 with system users it creates (an instructor, students A and B, their group: CI runs as root) and
 removes afterwards, and drives Debian's Chromium with Playwright through what people click:
 
-- the instructor generates and releases python_basics from formgrader;
+- the instructor generates and releases logistic_regression from formgrader;
 - student A fetches it in the Assignments tab, opens the notebook in JupyterLab, types the
   reference into each solution cell, runs every cell and sees the check reports, validates and
   submits; student B uploads a notebook whose functions import the reference, and submits it;
 - the instructor collects, autogrades both from formgrader's buttons (the course's config grades
   through the sandbox, rootless as the instructor's own user), sees the scores (A full marks, B 0),
   generates and releases feedback;
-- student A fetches the feedback and opens it: the grader's report, its headings and scores.
+- student A fetches the feedback and opens it: the grader's report, its scores and its plot.
 
 Each step asserts what the page shows and saves a screenshot under the test's temporary folder;
 the number of steps asserted is printed at the end (and in the suite's summary).
@@ -33,11 +33,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import samples
+from autograder import catalogue, samples
 
 REPO = Path(__file__).resolve().parents[2]
 HUB = REPO / "deploy" / "jupyterhub"
-BASICS = "python_basics"
+ASSIGNMENT = "logistic_regression"  # its report has a plot: the cost curve of the public model check
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -180,20 +180,31 @@ def _assignment_list(page):
 
 def _solutions():
     """{cell index: reference source} of the release notebook's solution cells."""
-    release = REPO / "release" / BASICS / f"{BASICS}.ipynb"
+    release = REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     plain = nbformat.read(release, as_version=4)
-    filled = samples.filled_notebook(release, BASICS)
+    filled = samples.filled_notebook(release, ASSIGNMENT)
     return {i: cell.source for i, (cell, old) in enumerate(zip(filled.cells, plain.cells)) if cell.source != old.source}
+
+
+def _check_cells():
+    """The release notebook's cells that run public checks (each prints one report)."""
+    release = REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    return [c for c in nbformat.read(release, as_version=4).cells
+            if c.cell_type == "code" and c.source.lstrip().startswith("check(")]
+
+
+def _total():
+    return f"{sum(c.points for c in catalogue.checks(ASSIGNMENT)):g}"
 
 
 def _cheating_notebook(path):
     """The release notebook, every solution cell importing the reference's function."""
-    release = REPO / "release" / BASICS / f"{BASICS}.ipynb"
+    release = REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     nb = nbformat.read(release, as_version=4)
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.cell_type == "code" and meta.get("solution"):
-            cell.source = f"from solutions.{BASICS} import {meta['grade_id']}"
+            cell.source = f"from solutions.{ASSIGNMENT} import {meta['grade_id']}"
     nbformat.write(nb, path)
     return path
 
@@ -209,27 +220,27 @@ def test_the_course_end_to_end_on_a_real_hub(hub, tmp_path, summary_lines):
             # -- the instructor generates and releases python_basics from formgrader
             teacher = _login(browser, hub, hub.instructor)
             _formgrader(teacher, hub)
-            expect(teacher.locator("tr", has_text=BASICS)).to_contain_text("draft")
-            ok, text = _formgrader_action(teacher, BASICS, "assign")
+            expect(teacher.locator("tr", has_text=ASSIGNMENT)).to_contain_text("draft")
+            ok, text = _formgrader_action(teacher, ASSIGNMENT, "assign")
             assert "Successfully created the student version" in text, text
             steps.shot(teacher, "instructor-generated")
             ok.click()
-            ok, text = _formgrader_action(teacher, BASICS, "release")
-            assert f"Successfully released '{BASICS}'" in text, text
+            ok, text = _formgrader_action(teacher, ASSIGNMENT, "release")
+            assert f"Successfully released '{ASSIGNMENT}'" in text, text
             ok.click()
-            expect(teacher.locator("tr", has_text=BASICS)).to_contain_text("released")
+            expect(teacher.locator("tr", has_text=ASSIGNMENT)).to_contain_text("released")
             steps.shot(teacher, "instructor-released")
 
             # -- student A fetches, writes the reference into the solution cells, runs, validates, submits
             alice = _assignment_list(_login(browser, hub, hub.a))
-            released = alice.locator("#released_assignments_list .list_item", has_text=BASICS)
+            released = alice.locator("#released_assignments_list .list_item", has_text=ASSIGNMENT)
             expect(released).to_be_visible()
             released.get_by_role("button", name="Fetch").click()
-            fetched = alice.locator("#fetched_assignments_list > .list_item", has_text=BASICS)
+            fetched = alice.locator("#fetched_assignments_list > .list_item", has_text=ASSIGNMENT)
             expect(fetched).to_be_visible()
             steps.shot(alice, "student-a-fetched")
             fetched.locator("a.assignment-notebooks-link").click()
-            fetched.locator(".nested_list_item a", has_text=BASICS).click()
+            fetched.locator(".nested_list_item a", has_text=ASSIGNMENT).click()
             notebook = alice.locator(".jp-NotebookPanel:visible")
             expect(notebook.locator(".jp-Cell").first).to_be_visible(timeout=120_000)
             alice.wait_for_timeout(1500)
@@ -242,11 +253,11 @@ def test_the_course_end_to_end_on_a_real_hub(hub, tmp_path, summary_lines):
             alice.keyboard.press("Escape")
             alice.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
             alice.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-            last = notebook.locator(".jp-OutputArea-output", has_text="L2: 1 of 1 public checks passed")
-            last.scroll_into_view_if_needed(timeout=180_000)
-            expect(last).to_be_visible(timeout=180_000)
-            reports = notebook.locator(".jp-OutputArea-output", has_text="public checks passed").all_text_contents()
-            assert len(reports) == 8 and all("[pass]" in r and "[FAIL]" not in r for r in reports), reports
+            reports = notebook.locator(".jp-OutputArea-output", has_text="public checks passed")
+            expect(reports).to_have_count(len(_check_cells()), timeout=300_000)
+            texts = reports.all_text_contents()
+            assert all("[pass]" in r and "[FAIL]" not in r for r in texts), texts
+            reports.last.scroll_into_view_if_needed()
             assert notebook.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
             steps.shot(alice, "student-a-check-reports")
             alice.keyboard.press("Control+s")
@@ -258,18 +269,18 @@ def test_the_course_end_to_end_on_a_real_hub(hub, tmp_path, summary_lines):
             steps.shot(alice, "student-a-validated")
             dialog.get_by_role("button").last.click()
             fetched.get_by_role("button", name="Submit").click()
-            submitted = alice.locator("#submitted_assignments_list .list_item", has_text=BASICS)
+            submitted = alice.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT)
             expect(submitted).to_be_visible(timeout=120_000)
             steps.shot(alice, "student-a-submitted")
 
             # -- student B uploads a notebook whose functions import the reference, and submits it
             bob = _assignment_list(_login(browser, hub, hub.b))
-            bob.locator("#released_assignments_list .list_item", has_text=BASICS).get_by_role(
+            bob.locator("#released_assignments_list .list_item", has_text=ASSIGNMENT).get_by_role(
                 "button", name="Fetch").click()
-            expect(bob.locator("#fetched_assignments_list > .list_item", has_text=BASICS)).to_be_visible()
-            bob.locator(".jp-DirListing-item", has_text=BASICS).dblclick()  # into the assignment's folder
-            expect(bob.locator(".jp-FileBrowser .jp-BreadCrumbs")).to_contain_text(BASICS)
-            cheat = _cheating_notebook(tmp_path / f"{BASICS}.ipynb")
+            expect(bob.locator("#fetched_assignments_list > .list_item", has_text=ASSIGNMENT)).to_be_visible()
+            bob.locator(".jp-DirListing-item", has_text=ASSIGNMENT).dblclick()  # into the assignment's folder
+            expect(bob.locator(".jp-FileBrowser .jp-BreadCrumbs")).to_contain_text(ASSIGNMENT)
+            cheat = _cheating_notebook(tmp_path / f"{ASSIGNMENT}.ipynb")
             with bob.expect_file_chooser() as chooser:
                 bob.locator("#filebrowser [title^='Upload Files']").first.click()
             chooser.value.set_files(str(cheat))
@@ -277,42 +288,42 @@ def test_the_course_end_to_end_on_a_real_hub(hub, tmp_path, summary_lines):
             overwrite.click()
             bob.wait_for_timeout(2000)
             bob.locator(".lm-TabBar-tab", has_text="Assignments").click()
-            bob.locator("#fetched_assignments_list > .list_item", has_text=BASICS).get_by_role(
+            bob.locator("#fetched_assignments_list > .list_item", has_text=ASSIGNMENT).get_by_role(
                 "button", name="Submit").click()
-            expect(bob.locator("#submitted_assignments_list .list_item", has_text=BASICS)).to_be_visible(
+            expect(bob.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT)).to_be_visible(
                 timeout=120_000)
             steps.shot(bob, "student-b-submitted")
 
             # -- the instructor collects, autogrades from formgrader, sees both scores
             _formgrader(teacher, hub)
-            ok, text = _formgrader_action(teacher, BASICS, "collect")
+            ok, text = _formgrader_action(teacher, ASSIGNMENT, "collect")
             assert "Successfully collected" in text, text
             ok.click()
-            expect(teacher.locator("tr", has_text=BASICS).locator("td.num-submissions")).to_have_text("2")
+            expect(teacher.locator("tr", has_text=ASSIGNMENT).locator("td.num-submissions")).to_have_text("2")
             steps.shot(teacher, "instructor-collected")
-            _formgrader(teacher, hub, f"manage_submissions/{BASICS}")
+            _formgrader(teacher, hub, f"manage_submissions/{ASSIGNMENT}")
             for student in (hub.a, hub.b):
                 expect(teacher.locator("tr", has_text=student)).to_contain_text("needs autograding")
                 ok, text = _formgrader_action(teacher, student, "autograde", timeout=600_000)
                 assert "Successfully autograded" in text, text
                 ok.click()
                 expect(teacher.locator(".modal-dialog")).to_be_hidden()
-            _formgrader(teacher, hub, f"manage_submissions/{BASICS}")
+            _formgrader(teacher, hub, f"manage_submissions/{ASSIGNMENT}")
             score_a = teacher.locator("tr", has_text=hub.a).locator("td.score").inner_text()
             score_b = teacher.locator("tr", has_text=hub.b).locator("td.score").inner_text()
-            assert score_a.replace(" ", "") == "16/16", score_a
-            assert score_b.replace(" ", "") == "0/16", score_b
+            assert score_a.replace(" ", "") == f"{_total()}/{_total()}", score_a
+            assert score_b.replace(" ", "") == f"0/{_total()}", score_b
             for student in (hub.a, hub.b):  # graded in the sandbox, rootless: the instructor is no root
-                record = json.loads((hub.settings.course_root / ".nndl" / "results" / BASICS /
+                record = json.loads((hub.settings.course_root / ".nndl" / "results" / ASSIGNMENT /
                                      f"{student}.json").read_text())
                 assert record["sandbox"] == "rootless" and record["status"] == "graded", record
             steps.shot(teacher, "instructor-autograded")
 
             _formgrader(teacher, hub)
-            ok, text = _formgrader_action(teacher, BASICS, "generate-feedback")
+            ok, text = _formgrader_action(teacher, ASSIGNMENT, "generate-feedback")
             assert "Successfully generated feedback" in text, text
             ok.click()
-            ok, text = _formgrader_action(teacher, BASICS, "release-feedback")
+            ok, text = _formgrader_action(teacher, ASSIGNMENT, "release-feedback")
             assert "Successfully released feedback" in text, text
             ok.click()
             steps.shot(teacher, "instructor-released-feedback")
@@ -321,13 +332,13 @@ def test_the_course_end_to_end_on_a_real_hub(hub, tmp_path, summary_lines):
             alice.reload()
             alice.wait_for_selector(".jp-LabShell")
             _assignment_list(alice)
-            submitted = alice.locator("#submitted_assignments_list .list_item", has_text=BASICS).first
+            submitted = alice.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT).first
             submitted.get_by_role("button", name="Fetch Feedback").click()
             view = submitted.locator("a", has_text="view feedback")
             expect(view).to_be_visible(timeout=120_000)
             steps.shot(alice, "student-a-feedback-fetched")
             view.click()  # the file browser goes to the feedback folder
-            page_item = alice.locator(".jp-DirListing-item", has_text=f"{BASICS}.html")
+            page_item = alice.locator(".jp-DirListing-item", has_text=f"{ASSIGNMENT}.html")
             expect(page_item).to_be_visible()
             page_item.dblclick()
             viewer = alice.locator(".jp-HTMLViewer:visible iframe")
@@ -335,9 +346,13 @@ def test_the_course_end_to_end_on_a_real_hub(hub, tmp_path, summary_lines):
             report = alice.frame_locator(".jp-HTMLViewer:visible iframe").frame_locator("#nndl-report iframe")
             expect(report.locator("h1").first).to_be_visible(timeout=60_000)
             text = report.locator("body").inner_text()
-            assert "16" in text and "sigmoid" in text and "softmax" in text, text[:2000]
-            page = alice
-            steps.shot(page, "student-a-feedback")
+            assert f"{_total()} / {_total()} points" in text and "propagate" in text and "Full marks" in text, text[:2000]
+            plot = report.locator("img").first
+            expect(plot).to_be_visible()
+            assert plot.evaluate("i => i.complete && i.naturalWidth > 100"), "the report's plot did not load"
+            steps.shot(alice, "student-a-feedback")
+            plot.scroll_into_view_if_needed()
+            steps.shot(alice, "student-a-feedback-plot")
         finally:
             browser.close()
     line = f"[hub] the course end to end on a real JupyterHub: {steps.count} steps asserted, screenshots in {steps.folder}"
