@@ -159,6 +159,13 @@ def remove_user(name):
     subprocess.run(["userdel", "--remove", name], capture_output=True)
 
 
+def remove_group(name):
+    """The group, gone (nothing when there is no such group)."""
+    import subprocess
+
+    subprocess.run(["groupdel", name], capture_output=True)
+
+
 def prepare_course(s, repo):
     """The instructor's course folder (a copy of the repo's course, theirs) and the shared exchange."""
     sys.path.insert(0, str(repo))

@@ -85,6 +85,7 @@ def main(argv=None):
     if args.remove:
         for name in (s.instructor, *STUDENTS):
             nndl_hub.remove_user(name)
+        nndl_hub.remove_group(s.students)
         shutil.rmtree(s.state, ignore_errors=True)
         print(f"removed the trial's users and {s.state}")
         return 0

@@ -126,7 +126,7 @@ def hub():
                 os.killpg(proc.pid, signal.SIGKILL)
         for name in (names["instructor"], names["a"], names["b"]):
             nndl_hub.remove_user(name)
-        subprocess.run(["groupdel", names["group"]], capture_output=True)
+        nndl_hub.remove_group(names["group"])
         if os.environ.get("NNDL_KEEP_HUB_LOG"):
             print((state / "hub.log").read_text()[-20000:])
         shutil.rmtree(state, ignore_errors=True)

@@ -1,0 +1,44 @@
+"""deploy/jupyterhub/: the settings a hub reads from its environment, and the trial's refusals."""
+import importlib.util
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+HUB = REPO / "deploy" / "jupyterhub"
+
+
+def _load(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+nndl_hub = _load(HUB / "nndl_hub.py", "nndl_deploy_settings")
+unprivileged = _load(REPO / "tests" / "unprivileged.py", "unprivileged")
+
+
+def test_settings_default_to_a_trial_on_this_machine(tmp_path):
+    s = nndl_hub.settings({"NNDL_HUB_STATE": str(tmp_path / "hub"), "NNDL_INSTRUCTOR": "nobody-here-at-all"})
+    assert (s.ip, s.port, s.course_id, s.students) == ("127.0.0.1", 8000, "nndl", "nndl-students")
+    assert s.exchange == tmp_path / "hub" / "exchange"
+    assert s.course_root == Path("/home/nobody-here-at-all/nndl")
+
+
+def test_each_role_gets_its_own_nbgrader_configuration(tmp_path):
+    s = nndl_hub.settings({"NNDL_HUB_STATE": str(tmp_path), "NNDL_INSTRUCTOR": "teacher",
+                           "NNDL_COURSE_ROOT": str(tmp_path / "course"), "NNDL_COURSE_ID": "dl101"})
+    teacher, student = nndl_hub.user_environment(s, "teacher"), nndl_hub.user_environment(s, "someone")
+    assert teacher["JUPYTER_CONFIG_PATH"].endswith("jupyter/instructor") and teacher["NNDL_COURSE_ROOT"]
+    assert student["JUPYTER_CONFIG_PATH"].endswith("jupyter/student") and "NNDL_COURSE_ROOT" not in student
+    assert teacher["NNDL_COURSE_ID"] == student["NNDL_COURSE_ID"] == "dl101"
+    page = (HUB / "jupyter" / "student" / "labconfig" / "page_config.json").read_text()
+    assert "@jupyter/nbgrader:formgrader" in page  # students get no formgrader
+
+
+def test_the_trial_refuses_without_root_and_says_why():
+    with unprivileged.ordinary_user() as user:
+        done = unprivileged.run_as(user, [sys.executable, str(HUB / "trial.py")], cwd="/", timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert "run the trial as root" in done.stderr and "Traceback" not in done.stderr
