@@ -17,7 +17,12 @@ variable               default                                  what
 ``NNDL_COURSE_ROOT``   ``<the instructor's home>/nndl``         the course folder, the instructor's own
 ``NNDL_COURSE_ID``     ``nndl``                                 nbgrader's course id (the exchange's folder)
 ``NNDL_EXCHANGE``      ``$NNDL_HUB_STATE/exchange``             nbgrader's exchange, shared by every user
+``NNDL_DATA_DIR``      (unset)                                  passed to every server: one folder of data
+                                                                files for everyone (the classic cat set)
+``NNDL_IMAGE_SET``     (unset)                                  passed to every server (``catvnoncat``)
 =====================  =======================================  ==============================================
+
+The hub's own port is ``NNDL_HUB_PORT``; the two after it are the hub's API and the proxy's API.
 
 Each user's server gets nbgrader's configuration from ``jupyter/instructor`` or ``jupyter/student``
 beside this file (``JUPYTER_CONFIG_PATH``): the exchange and course id for everyone, the course
@@ -54,6 +59,7 @@ class Settings:
     course_root: Path
     course_id: str
     exchange: Path
+    data: tuple = ()  # (("NNDL_DATA_DIR", folder), ("NNDL_IMAGE_SET", name)) as set for the hub
 
 
 def settings(environ=None):
@@ -70,7 +76,8 @@ def settings(environ=None):
     return Settings(state=state, ip=env.get("NNDL_HUB_IP") or "127.0.0.1", port=int(env.get("NNDL_HUB_PORT") or 8000),
                     instructor=instructor, students=env.get("NNDL_STUDENTS") or "nndl-students",
                     course_root=Path(course_root), course_id=env.get("NNDL_COURSE_ID") or "nndl",
-                    exchange=Path(env.get("NNDL_EXCHANGE") or state / "exchange"))
+                    exchange=Path(env.get("NNDL_EXCHANGE") or state / "exchange"),
+                    data=tuple((k, env[k]) for k in ("NNDL_DATA_DIR", "NNDL_IMAGE_SET") if env.get(k)))
 
 
 def user_environment(s, name):
@@ -81,6 +88,7 @@ def user_environment(s, name):
            "MKL_NUM_THREADS": "1", "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"}
     if role == "instructor":
         env["NNDL_COURSE_ROOT"] = str(s.course_root)
+    env.update(dict(s.data))  # the notebooks' data, one path for everyone (grading never reads it)
     return env
 
 

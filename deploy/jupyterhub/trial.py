@@ -35,7 +35,7 @@ def environment(s):
     env.update({"NNDL_HUB_STATE": str(s.state), "NNDL_HUB_IP": s.ip, "NNDL_HUB_PORT": str(s.port),
                 "NNDL_INSTRUCTOR": s.instructor, "NNDL_STUDENTS": s.students,
                 "NNDL_COURSE_ROOT": str(s.course_root), "NNDL_COURSE_ID": s.course_id,
-                "NNDL_EXCHANGE": str(s.exchange)})
+                "NNDL_EXCHANGE": str(s.exchange), **dict(s.data)})
     return env
 
 
@@ -81,7 +81,8 @@ def main(argv=None):
         print("error: run the trial as root (sudo): the hub logs users in through PAM and starts each one's "
               "server as that user", file=sys.stderr)
         return 3
-    s = nndl_hub.settings({"NNDL_HUB_STATE": args.state, "NNDL_HUB_PORT": str(args.port)})
+    given = {k: os.environ[k] for k in ("NNDL_DATA_DIR", "NNDL_IMAGE_SET") if os.environ.get(k)}
+    s = nndl_hub.settings({"NNDL_HUB_STATE": args.state, "NNDL_HUB_PORT": str(args.port), **given})
     if args.remove:
         for name in (s.instructor, *STUDENTS):
             nndl_hub.remove_user(name)
@@ -94,7 +95,7 @@ def main(argv=None):
         print("error: " + "; ".join(missing), file=sys.stderr)
         return 3
     password = set_up(s, password=args.password)
-    s = nndl_hub.settings({"NNDL_HUB_STATE": args.state, "NNDL_HUB_PORT": str(args.port)})  # the home is known now
+    s = nndl_hub.settings({"NNDL_HUB_STATE": args.state, "NNDL_HUB_PORT": str(args.port), **given})  # home known now
     print(f"JupyterHub on http://{s.ip}:{s.port}\n"
           f"  instructor: {s.instructor}   students: {', '.join(STUDENTS)}   password: {password}\n"
           f"  course: {s.course_root}   exchange: {s.exchange}\n"

@@ -90,7 +90,8 @@ def hub():
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
     nndl_hub, trial = _load("nndl_hub"), _load("trial")
     tag = secrets.token_hex(3)
-    names = {"instructor": f"nndl-i-{tag}", "a": f"nndl-a-{tag}", "b": f"nndl-b-{tag}", "group": f"nndl-s-{tag}"}
+    names = {"instructor": f"nndl-i-{tag}", "a": f"nndl-a-{tag}", "b": f"nndl-b-{tag}", "c": f"nndl-c-{tag}",
+             "group": f"nndl-s-{tag}"}
     state = Path(tempfile.mkdtemp(prefix="nndl-hub-", dir="/var/tmp"))
     state.chmod(0o755)
     port = _free_base_port()
@@ -99,7 +100,8 @@ def hub():
     password = secrets.token_urlsafe(12)
     proc = None
     try:
-        trial.set_up(nndl_hub.settings(env), students=[names["a"], names["b"]], password=password)
+        trial.set_up(nndl_hub.settings(env), students=[names["a"], names["b"], names["c"]],
+                      password=password)
         s = nndl_hub.settings(env)
         log = open(state / "hub.log", "w")
         proc = subprocess.Popen(trial.hub_command(), env=trial.environment(s), cwd=state, stdout=log,
@@ -124,7 +126,7 @@ def hub():
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-        for name in (names["instructor"], names["a"], names["b"]):
+        for name in (names["instructor"], names["a"], names["b"], names["c"]):
             nndl_hub.remove_user(name)
         nndl_hub.remove_group(names["group"])
         if os.environ.get("NNDL_KEEP_HUB_LOG"):
@@ -178,6 +180,52 @@ def _assignment_list(page):
     return page
 
 
+def _fetch_and_open_folder(page):
+    """Fetch the assignment in the Assignments tab, then go into its folder in the file browser."""
+    page.locator("#released_assignments_list .list_item", has_text=ASSIGNMENT).get_by_role(
+        "button", name="Fetch").click()
+    from playwright.sync_api import expect
+
+    expect(page.locator("#fetched_assignments_list > .list_item", has_text=ASSIGNMENT)).to_be_visible()
+    page.locator(".jp-DirListing-item", has_text=ASSIGNMENT).dblclick()
+    expect(page.locator(".jp-FileBrowser .jp-BreadCrumbs")).to_contain_text(ASSIGNMENT)
+
+
+def _upload_and_submit(page, notebook, submissions):
+    """Upload ``notebook`` over the fetched one (the file browser's Upload button), then Submit; wait for the list."""
+    from playwright.sync_api import expect
+
+    with page.expect_file_chooser() as chooser:
+        page.locator("#filebrowser [title^='Upload Files']").first.click()
+    chooser.value.set_files(str(notebook))
+    page.locator(".jp-Dialog").get_by_role("button", name="Overwrite").click()
+    expect(page.locator(".jp-Dialog")).to_have_count(0)
+    page.wait_for_timeout(1500)
+    page.locator(".lm-TabBar-tab", has_text="Assignments").click()
+    page.locator("#fetched_assignments_list > .list_item", has_text=ASSIGNMENT).get_by_role(
+        "button", name="Submit").click()
+    expect(page.locator("#submitted_assignments_list .nested_list_item")).to_have_count(  # one per submission
+        submissions, timeout=120_000)
+
+
+def _foreign_notebook(path):
+    """Another assignment's notebook (python_basics, filled with its reference) under this assignment's name."""
+    release = REPO / "release" / "python_basics" / "python_basics.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(samples.filled_notebook(release, "python_basics"), path)
+    return path
+
+
+def _correct_without_a_test_cell(path, function="predict"):
+    """The reference in every solution cell, and the test cell of ``function`` deleted."""
+    release = REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    nb = samples.filled_notebook(release, ASSIGNMENT)
+    nb.cells = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") != f"{function}_tests"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
 def _solutions():
     """{cell index: reference source} of the release notebook's solution cells."""
     release = REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -205,6 +253,7 @@ def _cheating_notebook(path):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.cell_type == "code" and meta.get("solution"):
             cell.source = f"from solutions.{ASSIGNMENT} import {meta['grade_id']}"
+    path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return path
 
@@ -275,34 +324,27 @@ def test_the_course_end_to_end_on_a_real_hub(hub, tmp_path, summary_lines):
 
             # -- student B uploads a notebook whose functions import the reference, and submits it
             bob = _assignment_list(_login(browser, hub, hub.b))
-            bob.locator("#released_assignments_list .list_item", has_text=ASSIGNMENT).get_by_role(
-                "button", name="Fetch").click()
-            expect(bob.locator("#fetched_assignments_list > .list_item", has_text=ASSIGNMENT)).to_be_visible()
-            bob.locator(".jp-DirListing-item", has_text=ASSIGNMENT).dblclick()  # into the assignment's folder
-            expect(bob.locator(".jp-FileBrowser .jp-BreadCrumbs")).to_contain_text(ASSIGNMENT)
-            cheat = _cheating_notebook(tmp_path / f"{ASSIGNMENT}.ipynb")
-            with bob.expect_file_chooser() as chooser:
-                bob.locator("#filebrowser [title^='Upload Files']").first.click()
-            chooser.value.set_files(str(cheat))
-            overwrite = bob.locator(".jp-Dialog").get_by_role("button", name="Overwrite")
-            overwrite.click()
-            bob.wait_for_timeout(2000)
-            bob.locator(".lm-TabBar-tab", has_text="Assignments").click()
-            bob.locator("#fetched_assignments_list > .list_item", has_text=ASSIGNMENT).get_by_role(
-                "button", name="Submit").click()
-            expect(bob.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT)).to_be_visible(
-                timeout=120_000)
+            _fetch_and_open_folder(bob)
+            _upload_and_submit(bob, _cheating_notebook(tmp_path / "b" / f"{ASSIGNMENT}.ipynb"), 1)
             steps.shot(bob, "student-b-submitted")
+
+            # -- student C submits twice: another assignment's notebook, then correct work without one test cell
+            carol = _assignment_list(_login(browser, hub, hub.c))
+            _fetch_and_open_folder(carol)
+            _upload_and_submit(carol, _foreign_notebook(tmp_path / "c1" / f"{ASSIGNMENT}.ipynb"), 1)
+            carol.wait_for_timeout(1100)  # nbgrader's timestamps: the second submission is the later one
+            _upload_and_submit(carol, _correct_without_a_test_cell(tmp_path / "c2" / f"{ASSIGNMENT}.ipynb"), 2)
+            steps.shot(carol, "student-c-submitted-twice")
 
             # -- the instructor collects, autogrades from formgrader, sees both scores
             _formgrader(teacher, hub)
             ok, text = _formgrader_action(teacher, ASSIGNMENT, "collect")
             assert "Successfully collected" in text, text
             ok.click()
-            expect(teacher.locator("tr", has_text=ASSIGNMENT).locator("td.num-submissions")).to_have_text("2")
+            expect(teacher.locator("tr", has_text=ASSIGNMENT).locator("td.num-submissions")).to_have_text("3")
             steps.shot(teacher, "instructor-collected")
             _formgrader(teacher, hub, f"manage_submissions/{ASSIGNMENT}")
-            for student in (hub.a, hub.b):
+            for student in (hub.a, hub.b, hub.c):
                 expect(teacher.locator("tr", has_text=student)).to_contain_text("needs autograding")
                 ok, text = _formgrader_action(teacher, student, "autograde", timeout=600_000)
                 assert "Successfully autograded" in text, text
@@ -313,7 +355,9 @@ def test_the_course_end_to_end_on_a_real_hub(hub, tmp_path, summary_lines):
             score_b = teacher.locator("tr", has_text=hub.b).locator("td.score").inner_text()
             assert score_a.replace(" ", "") == f"{_total()}/{_total()}", score_a
             assert score_b.replace(" ", "") == f"0/{_total()}", score_b
-            for student in (hub.a, hub.b):  # graded in the sandbox, rootless: the instructor is no root
+            score_c = teacher.locator("tr", has_text=hub.c).locator("td.score").inner_text()
+            assert score_c.replace(" ", "") == f"{_total()}/{_total()}", score_c  # the later one; its test cell put back
+            for student in (hub.a, hub.b, hub.c):  # graded in the sandbox, rootless: the instructor is no root
                 record = json.loads((hub.settings.course_root / ".nndl" / "results" / ASSIGNMENT /
                                      f"{student}.json").read_text())
                 assert record["sandbox"] == "rootless" and record["status"] == "graded", record

@@ -42,3 +42,12 @@ def test_the_trial_refuses_without_root_and_says_why():
         done = unprivileged.run_as(user, [sys.executable, str(HUB / "trial.py")], cwd="/", timeout=120)
     assert done.returncode == 3, done.stderr
     assert "run the trial as root" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_one_data_folder_for_everyone_reaches_every_server(tmp_path):
+    s = nndl_hub.settings({"NNDL_HUB_STATE": str(tmp_path), "NNDL_INSTRUCTOR": "teacher",
+                           "NNDL_DATA_DIR": "/srv/nndl/catvnoncat", "NNDL_IMAGE_SET": "catvnoncat"})
+    for name in ("teacher", "someone"):
+        env = nndl_hub.user_environment(s, name)
+        assert (env["NNDL_DATA_DIR"], env["NNDL_IMAGE_SET"]) == ("/srv/nndl/catvnoncat", "catvnoncat")
+    assert "NNDL_DATA_DIR" not in nndl_hub.user_environment(nndl_hub.settings({"NNDL_HUB_STATE": str(tmp_path)}), "x")
