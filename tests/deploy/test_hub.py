@@ -11,6 +11,9 @@ removes afterwards, and drives Debian's Chromium with Playwright through what pe
 - the instructor collects, autogrades both from formgrader's buttons (the course's config grades
   through the sandbox, rootless as the instructor's own user), sees the scores (A full marks, B 0),
   generates and releases feedback;
+- student C submits twice, first another assignment's notebook, then correct work with one test
+  cell deleted: the later one is graded, full marks, the cell put back with nbgrader's note, which
+  the instructor sees in formgrader;
 - student A fetches the feedback and opens it: the grader's report, its scores and its plot.
 
 Each step asserts what the page shows and saves a screenshot under the test's temporary folder;
@@ -362,6 +365,12 @@ def test_the_course_end_to_end_on_a_real_hub(hub, tmp_path, summary_lines):
                                      f"{student}.json").read_text())
                 assert record["sandbox"] == "rootless" and record["status"] == "graded", record
             steps.shot(teacher, "instructor-autograded")
+            _formgrader(teacher, hub, f"manage_students/{hub.c}/{ASSIGNMENT}")  # C's notebook, as graded
+            teacher.locator("td a", has_text=ASSIGNMENT).first.click()
+            note = teacher.get_by_text("was missing from the submission").first
+            expect(note).to_be_visible(timeout=60_000)
+            note.scroll_into_view_if_needed()
+            steps.shot(teacher, "instructor-sees-the-note-on-the-deleted-cell")
 
             _formgrader(teacher, hub)
             ok, text = _formgrader_action(teacher, ASSIGNMENT, "generate-feedback")
