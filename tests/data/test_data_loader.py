@@ -1,5 +1,6 @@
 """Tests of nndl_data.loader: shapes, dtypes and counts, search order, and every DataError."""
 
+import os
 from pathlib import Path
 
 import h5py
@@ -193,7 +194,22 @@ def test_missing_classic_files_say_how_to_supply_them(fake_data_dir):
     message = str(err.value)
     assert "train_catvnoncat.h5 not found" in message
     assert str(fake_data_dir) in message and str(fake_data_dir / "catvnoncat") in message
-    assert "NNDL_DATA_DIR" in message and "install_classic_data" in message
+    assert "NNDL_DATA_DIR" in message and "nndl data install-classic" in message
+
+
+def test_a_students_copy_names_no_instructor_tool(tmp_path):
+    """The loader copied into a release (nndl/loader.py) tells the student whom to ask, not a tool they lack."""
+    import subprocess
+    import sys
+
+    release = Path(__file__).resolve().parents[2] / "release" / "logistic_regression"
+    code = ("from nndl.loader import load_dataset\ntry:\n    load_dataset('catvnoncat')\n"
+            "except Exception as exc:\n    print(exc)")
+    env = {k: v for k, v in os.environ.items() if k != "NNDL_DATA_DIR"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=release, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert "train_catvnoncat.h5 not found" in done.stdout, done.stdout + done.stderr
+    assert "ask your instructor" in done.stdout and "install" not in done.stdout.split("supply them")[1]
 
 
 def test_wrong_classic_file_fails_the_checksum(tmp_path):

@@ -51,13 +51,15 @@ def _search_dirs(data_dir, classic=False):
 
 def _how_to_supply_classic():
     dest = DATA_DIR / CLASSIC
-    return (
+    text = (
         "The classic cat / non-cat files are not distributed with this project; to supply them,\n"
         f"  - copy train_catvnoncat.h5 and test_catvnoncat.h5 into {dest}/ , or\n"
-        f"  - set {ENV_VAR} to the folder that holds them, or\n"
-        "  - run: python -c \"from nndl_data import install_classic_data; "
-        "install_classic_data('/folder/with/the/files')\""
+        f"  - set {ENV_VAR} to the folder that holds them"
     )
+    if __name__.split(".")[0] != "nndl_data":  # a student's copy (nndl/loader.py): the instructor's tools are not there
+        return text + " (ask your instructor where they are)"
+    return text + ", or\n  - run: nndl data install-classic /folder/with/the/files"
+
 
 
 def _find(file_name, dirs, classic=False):
