@@ -10,6 +10,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import gradebook, grading, samples
+from autograder.reports import feedback
 from autograder.gradebook import Writer
 
 BASICS = "python_basics"
@@ -217,11 +218,14 @@ def test_same_gradebook_feedback_and_export_as_nbgrader_autograde(template, tmp_
     for student in ("ada", "bo", "cy", "dee"):
         assert _tree(ours / "autograded" / student) == _tree(real / "autograded" / student), student
 
+    # nndl grade writes the grader's records too: nbgrader's feedback then carries the same report in both
+    shutil.copytree(real / ".nndl" / "results", ours / ".nndl" / "results", dirs_exist_ok=True)
     for course in (real, ours):
         assert grading.generate_feedback(course, BASICS).returncode == 0
     for student in ("ada", "cy"):
         page = f"feedback/{student}/{BASICS}/{BASICS}.html"
         assert (ours / page).read_text() == (real / page).read_text()
+        assert feedback.EMBED_BEGIN in (real / page).read_text()
     rows = [list(csv.DictReader(open(grading.export(course)))) for course in (real, ours)]
     assert rows[0] == rows[1] and {r["student_id"]: float(r["score"]) for r in rows[1]} == {
         "ada": 16.0, "bo": 0.0, "cy": 14.0, "dee": 12.0}
