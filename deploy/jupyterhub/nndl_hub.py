@@ -162,9 +162,15 @@ def remove_user(name):
     except KeyError:
         return
     import subprocess
+    import time
 
-    subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
-    subprocess.run(["userdel", "--remove", name], capture_output=True)
+    deadline = time.monotonic() + 15
+    while True:  # userdel refuses a user who still runs processes: kill them until none is left
+        subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
+        done = subprocess.run(["userdel", "--remove", name], capture_output=True, text=True)
+        if done.returncode in (0, 6) or time.monotonic() > deadline:  # 6: no such user
+            break
+        time.sleep(0.3)
 
 
 def remove_group(name):
