@@ -7,9 +7,25 @@ from pathlib import Path
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+import importlib.util
+import sys
+
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _register(name, path):
+    """Load ``path`` as the module ``name`` once, for every test module to ``import`` (tests are no package)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # before running it: its dataclass needs its module there
+    spec.loader.exec_module(module)
+    return module
+
+
+# ``import unprivileged`` in a test module: running commands as an ordinary user (tests/unprivileged.py)
+_register("unprivileged", REPO / "tests" / "unprivileged.py")
 CLASSIC_DIR = REPO.parent / "shared" / "data" / "catvnoncat"
 
 

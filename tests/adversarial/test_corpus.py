@@ -291,15 +291,8 @@ def _course_parent():
     return folder
 
 
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+import unprivileged  # noqa: E402 (registered by tests/conftest.py)
 
-
-unprivileged = _load("unprivileged")
 CONFIGS = ("nndl-root", "nndl-user", "nbgrader")
 
 

@@ -7,21 +7,18 @@ the same feedback pages. And where the machine cannot isolate student code, ever
 with exit code 3 (an error in formgrader) and writes nothing, unless the instructor accepts the
 risk, which every report then states.
 """
-import importlib.util
 import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
 from autograder import batch, gradebook, grading, results, runner, samples
-from autograder.reports import dashboard, feedback
+from autograder.reports import feedback
 
 pytestmark = pytest.mark.slow
 BASICS = "python_basics"
@@ -36,15 +33,7 @@ ARGS = ["--SandboxedGrading.cell_timeout=30", "--SandboxedGrading.notebook_timeo
 TIMEOUTS = runner.Timeouts(cell=30.0, notebook=240.0, probe=30.0)
 
 
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-unprivileged = _load("unprivileged")
+import unprivileged  # noqa: E402 (registered by tests/conftest.py)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ inner run sets ``NNDL_SANDBOX_EXPECT`` and asserts rootless mode, so the same gu
 asserted in both modes. The tests that need root say so in their skip reason ("root-only: ...").
 """
 import errno
-import importlib.util
 import json
 import os
 import platform
@@ -41,16 +40,7 @@ ROOT = os.geteuid() == 0
 root_only = pytest.mark.skipif(not ROOT, reason="root-only: it creates users or namespaces as root")
 
 
-def _load_unprivileged():
-    """``tests/unprivileged.py`` (tests are imported by path, not as a package)."""
-    spec = importlib.util.spec_from_file_location("unprivileged", REPO / "tests" / "unprivileged.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-unprivileged = _load_unprivileged()
+import unprivileged  # noqa: E402 (registered by tests/conftest.py)
 
 
 def sandboxed():

@@ -16,7 +16,7 @@ def _load(path, name):
 
 
 nndl_hub = _load(HUB / "nndl_hub.py", "nndl_deploy_settings")
-unprivileged = _load(REPO / "tests" / "unprivileged.py", "unprivileged")
+import unprivileged  # noqa: E402 (registered by tests/conftest.py)
 
 
 def test_settings_default_to_a_trial_on_this_machine(tmp_path):
