@@ -34,7 +34,9 @@ import grp
 import os
 import pwd
 import shutil
+import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,8 +126,6 @@ class CourseSpawner(LocalProcessSpawner):
         home = user.pw_dir if os.path.isdir(user.pw_dir) else "/"
         argv = reach.command(user.pw_uid, user.pw_gid, setpriv + server, home, env, paths,
                              unshare=shutil.which("unshare") or "/usr/bin/unshare")
-        import subprocess
-
         self.log.info("Spawning %s's server with its Python made reachable: %s", self.user.name, " ".join(server))
         self.proc = subprocess.Popen(argv, env=env, start_new_session=True, **self.popen_kwargs)
         self.pid = self.proc.pid
@@ -161,9 +161,6 @@ def remove_user(name):
         pwd.getpwnam(name)
     except KeyError:
         return
-    import subprocess
-    import time
-
     deadline = time.monotonic() + 15
     while True:  # userdel refuses a user who still runs processes: kill them until none is left
         subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
@@ -175,8 +172,6 @@ def remove_user(name):
 
 def remove_group(name):
     """The group, gone (nothing when there is no such group)."""
-    import subprocess
-
     subprocess.run(["groupdel", name], capture_output=True)
 
 
@@ -196,8 +191,6 @@ def prepare_course(s, repo):
 
 
 def _run(argv, stdin=None):
-    import subprocess
-
     done = subprocess.run(argv, input=stdin, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:2])} failed: {done.stderr.strip()}")
