@@ -19,15 +19,29 @@ c.OverwriteCells.add_missing_cells = True
 # the student's cells in a sandboxed kernel and judges every check outside it (no grader code,
 # reference or hidden input ever enters the student's kernel). The hook prepares each submission
 # and refuses to grade on a machine that cannot isolate student code (`nndl doctor` says why).
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades,  # noqa: E402
-                                    IgnorePattern, LimitOutput, SaveAutoGrades)
+# The grader is named, not imported, here: nbgrader imports it when it grades. A Python that cannot
+# import it (the course's package not installed, or out of the grading user's reach) then fails
+# every autograde with the sentence below, instead of nbgrader skipping this file and grading with
+# its own defaults.
+import importlib.util  # noqa: E402
+import sys  # noqa: E402
 
-from autograder.autograde import SandboxedGrading, after_feedback, before_autograde  # noqa: E402
+c.Autograde.autograde_preprocessors = [
+    "autograder.autograde.SandboxedGrading", "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata"]
+if importlib.util.find_spec("autograder") is not None:
+    c.Autograde.pre_convert_hook = "autograder.autograde.before_autograde"
+    c.GenerateFeedback.post_convert_hook = "autograder.autograde.after_feedback"
+else:
+    def _grader_missing(**kwargs):
+        raise RuntimeError(f"this course grades through its sandboxed engine, the Python package 'autograder', "
+                           f"which {sys.executable} cannot import: install the course (pip install -e <course "
+                           f"folder>) in the environment nbgrader runs from; nothing was graded")
 
-c.Autograde.pre_convert_hook = before_autograde
-c.Autograde.autograde_preprocessors = [SandboxedGrading, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    c.Autograde.pre_convert_hook = _grader_missing
+
 c.SandboxedGrading.cell_timeout = 120          # seconds one cell may run (a notebook trains small networks)
 c.SandboxedGrading.notebook_timeout = 900      # all the cells of a notebook together
 c.SandboxedGrading.probe_timeout = 60          # one check
@@ -36,6 +50,7 @@ c.SandboxedGrading.allow_unsandboxed = False   # True grades where no sandbox is
 # Feedback never shows hidden tests: nbgrader restores the source's test cells into the autograded
 # notebooks its feedback is made from (nbgrader issue 917); ClearHiddenTests cuts any hidden block
 # out first (autograder/grading.py sets the same).
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
-# ... and its pages carry the grader's report at their top (formgrader's button included), as `nndl feedback`'s do.
-c.GenerateFeedback.post_convert_hook = after_feedback
+c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades", "nbgrader.preprocessors.ClearHiddenTests",
+                                     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
+# ... and its pages carry the grader's report at their top (formgrader's button included), as `nndl feedback`'s do
+# (the hook is set above).

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 
 import nbformat
@@ -156,6 +157,27 @@ def test_no_nbgrader_kernel_runs_a_test_cell(template, tmp_path):
     nb = nbformat.read(course / "autograded/ada" / BASICS / f"{BASICS}.ipynb", as_version=4)
     errors = [o for c in nb.cells if runner.is_test_cell(c) for o in c.outputs if o.output_type == "error"]
     assert len(errors) == 8 and "graded by its own engine" in errors[0].evalue
+
+
+def test_nbgrader_refuses_where_the_grader_cannot_be_imported(template, tmp_path):
+    """The course's config in a Python without the package: autograde fails with a sentence, grades nothing.
+
+    Were the config to import the grader, nbgrader would log the import error, skip the whole file
+    and grade with its own defaults (every test cell then refuses: 0 for a correct notebook).
+    """
+    course = _copy(template, tmp_path / "course")
+    blocked = ("import sys; sys.modules['autograder'] = None; "
+               "import importlib.util; find = importlib.util.find_spec; "
+               "importlib.util.find_spec = lambda name, *a: None if name == 'autograder' else find(name, *a); "
+               "from nbgrader.apps.nbgraderapp import main; sys.argv[0] = 'nbgrader'; main()")
+    done = subprocess.run([sys.executable, "-c", blocked, "autograde", BASICS, "--create", "--force",
+                           "--student", "ada"], cwd=course, env=grading.grading_env(), capture_output=True,
+                          text=True)
+    assert done.returncode != 0
+    assert "grades through its sandboxed engine, the Python package 'autograder'" in done.stderr, done.stderr[-3000:]
+    assert "nothing was graded" in done.stderr
+    assert not (course / "autograded" / "ada" / BASICS / f"{BASICS}.ipynb").exists()
+    assert "Exception while loading config file" not in done.stderr
 
 
 # ------------------------------------------------------------------------------------ a machine that cannot isolate
