@@ -31,6 +31,7 @@ turned off. The instructor grades from formgrader as an ordinary user: the cours
 ``nbgrader_config.py`` grades through the sandboxed engine, in its rootless mode there.
 """
 import grp
+import importlib.util
 import os
 import pwd
 import shutil
@@ -94,6 +95,18 @@ def user_environment(s, name):
     return env
 
 
+def server_paths():
+    """The folders every user's server needs: the Python, this recipe, and the course's package.
+
+    The grader (``autograder``) is where it was installed from: under site-packages, or (an
+    editable install) in the repo, which may lie where the Python's prefix is reachable but the
+    repo is not. formgrader imports it there when it loads the course's ``nbgrader_config.py``.
+    """
+    spec = importlib.util.find_spec("autograder")
+    package = list(spec.submodule_search_locations or []) if spec else []
+    return reach.needed_paths([HERE, *package])
+
+
 class CourseSpawner(LocalProcessSpawner):
     """Each user's server as that user, with the course's settings; reachable where the Python is not.
 
@@ -111,7 +124,7 @@ class CourseSpawner(LocalProcessSpawner):
     async def start(self):
         user = pwd.getpwnam(self.user.name)
         groups = [g.gr_gid for g in grp.getgrall() if self.user.name in g.gr_mem]
-        paths = reach.needed_paths([HERE])
+        paths = server_paths()
         if os.geteuid() != 0 or not reach.unreachable(paths, user.pw_uid, user.pw_gid, groups):
             return await super().start()
         from jupyterhub.utils import random_port

@@ -51,3 +51,13 @@ def test_one_data_folder_for_everyone_reaches_every_server(tmp_path):
         env = nndl_hub.user_environment(s, name)
         assert (env["NNDL_DATA_DIR"], env["NNDL_IMAGE_SET"]) == ("/srv/nndl/catvnoncat", "catvnoncat")
     assert "NNDL_DATA_DIR" not in nndl_hub.user_environment(nndl_hub.settings({"NNDL_HUB_STATE": str(tmp_path)}), "x")
+
+
+def test_every_server_can_reach_the_course_package():
+    """formgrader imports the grader from the course's config: its folder is made reachable with the Python."""
+    import autograder
+
+    paths = nndl_hub.server_paths()
+    package = str(Path(autograder.__file__).resolve().parent)
+    assert any(package == p or package.startswith(p.rstrip("/") + "/") for p in paths), paths
+    assert any(str(Path(sys.executable).resolve().parent) == p for p in paths)
