@@ -38,6 +38,7 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,15 +97,24 @@ def user_environment(s, name):
 
 
 def server_paths():
-    """The folders every user's server needs: the Python, this recipe, and the course's package.
+    """The folders every user's server needs: the Python, this recipe, and the course's packages.
 
-    The grader (``autograder``) is where it was installed from: under site-packages, or (an
-    editable install) in the repo, which may lie where the Python's prefix is reachable but the
-    repo is not. formgrader imports it there when it loads the course's ``nbgrader_config.py``.
+    The grader, the reference and the data package (the ``packages`` of the repo's
+    ``pyproject.toml``) are where they were installed from: under site-packages, or (an editable
+    install) in the repo, which may lie where the Python's prefix is reachable but the repo is not.
+    formgrader imports them when it loads the course's ``nbgrader_config.py`` and grades.
     """
-    spec = importlib.util.find_spec("autograder")
-    package = list(spec.submodule_search_locations or []) if spec else []
-    return reach.needed_paths([HERE, *package])
+    try:
+        with open(HERE.parent.parent / "pyproject.toml", "rb") as f:
+            names = tomllib.load(f)["tool"]["setuptools"]["packages"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        names = ["autograder", "solutions", "nndl_data"]
+    folders = []
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is not None:
+            folders.extend(spec.submodule_search_locations or [])
+    return reach.needed_paths([HERE, *folders])
 
 
 class CourseSpawner(LocalProcessSpawner):

@@ -53,11 +53,14 @@ def test_one_data_folder_for_everyone_reaches_every_server(tmp_path):
     assert "NNDL_DATA_DIR" not in nndl_hub.user_environment(nndl_hub.settings({"NNDL_HUB_STATE": str(tmp_path)}), "x")
 
 
-def test_every_server_can_reach_the_course_package():
-    """formgrader imports the grader from the course's config: its folder is made reachable with the Python."""
+def test_every_server_can_reach_the_course_packages():
+    """formgrader imports the grader, the reference and the data package: their folders are made reachable."""
     import autograder
+    import nndl_data
+    import solutions
 
     paths = nndl_hub.server_paths()
-    package = str(Path(autograder.__file__).resolve().parent)
-    assert any(package == p or package.startswith(p.rstrip("/") + "/") for p in paths), paths
+    for module in (autograder, solutions, nndl_data):
+        package = str(Path(module.__file__).resolve().parent)
+        assert any(package == p or package.startswith(p.rstrip("/") + "/") for p in paths), (package, paths)
     assert any(str(Path(sys.executable).resolve().parent) == p for p in paths)
