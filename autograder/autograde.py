@@ -121,7 +121,8 @@ class SandboxedGrading(Preprocessor):
                                          "students' code then runs with your permissions (unsafe).").tag(config=True)
 
     def preprocess(self, nb, resources):
-        from autograder import batch, results, runner
+        from autograder import batch, lateness, results, runner
+        from autograder.gradebook import Writer
 
         course = Path.cwd()
         info = resources["nbgrader"]
@@ -145,9 +146,13 @@ class SandboxedGrading(Preprocessor):
             if result.sandbox == "unsandboxed":
                 self.log.warning("%s/%s was graded WITHOUT the sandbox (allow_unsandboxed): its code ran with "
                                  "your permissions; do not trust its score", student, assignment)
-            results.write(course, results.summarize(result))
+            with Writer(course).gradebook() as gb:  # nbgrader put the submission's time in before converting
+                late = lateness.of(gb, assignment, student)
+            if late:
+                self.log.warning("%s/%s: %s", student, assignment, late.note())
+            results.write(course, results.summarize(result, late=late))
             batch.mark_graded(course, assignment, seed, student, digest, result)
-        return nbformat.from_dict(result.notebook), resources
+        return lateness.mark(nbformat.from_dict(result.notebook), late), resources
 
 
 def installed(config):

@@ -849,7 +849,7 @@ class _Coordinator:
             return
         try:
             from autograder import results
-            results.write(self.course_dir, results.summarize(data))
+            results.write(self.course_dir, results.summarize(data, late=recorded.late))
         except Exception as exc:  # the grade is in the gradebook; only the detailed report is missing
             self.report.messages.setdefault(student, []).append(
                 f"its detailed report could not be stored ({_describe(exc)})")
@@ -859,6 +859,8 @@ class _Coordinator:
         self.report.graded.append(student)
         if data["messages"]:
             self.report.messages.setdefault(student, []).extend(data["messages"])
+        if recorded.late:
+            self.report.messages.setdefault(student, []).append(recorded.late.note())
         self._unstage(student)
         self.progress.advance(self._name(student), f"{recorded.score:g}/{recorded.max_score:g}")
 

@@ -44,6 +44,7 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from autograder import lateness
 from autograder.files import replace_atomically
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -70,6 +71,8 @@ class Recorded:
     cells: dict = field(default_factory=dict)  # grade_id -> auto_score
     messages: list = field(default_factory=list)  # nbgrader's warnings while recording
     notebook_path: str = ""
+    late: object = None  # a lateness.Late when it came after its deadline
+
 
 
 def _get(result, name, default=None):
@@ -291,16 +294,20 @@ class Writer:
             raise GradebookError(f"{student}/{assignment}: the result has no notebook")
         nb = nbformat.reads(json.dumps(notebook), as_version=4)  # sources as strings, as nbformat.read gives
         self._init_submission(assignment, student)
+        with self.gradebook() as gb:
+            late = lateness.of(gb, assignment, student)
         resources = self._resources(assignment, student, notebook_id)
         with _collected_log() as (log, messages):
             nb, resources = self._run(SANITIZE, nb, resources, log)
             nb = _with_ids(nb)  # cells put back by OverwriteCells are partly plain dicts, without ids
             _complete_outputs(nb, scores)
+            lateness.mark(nb, late)  # where nbgrader's autograde marks it too (autograder.autograde)
             nb, resources = self._run(AFTER_EXECUTE, nb, resources, log)
             notebook_path = self._write_folder(assignment, student, notebook_id, nb)
             nb, resources = self._run(RECORD, nb, resources, log)
         recorded, score, max_score = self._set_scores(assignment, student, notebook_id, scores)
-        return Recorded(student, assignment, score, max_score, recorded, _meaningful(messages), str(notebook_path))
+        return Recorded(student, assignment, score, max_score, recorded, _meaningful(messages), str(notebook_path),
+                        late)
 
     @_quiet
     def graded(self, assignment):

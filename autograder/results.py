@@ -69,8 +69,11 @@ def _check_row(assignment, verdict):
     }
 
 
-def summarize(result, figures=None):
+def summarize(result, figures=None, late=None):
     """The record of one graded submission (a ``runner.SubmissionResult`` or its plain dict).
+
+    ``late``, a ``lateness.Late``, when it came after its deadline: the record keeps it, and its
+    note is among the messages.
 
     What happened to the kernel is read from the result's typed fields (``faults``, the checks'
     statuses, ``alerts``), never guessed from the words of a message.
@@ -99,8 +102,9 @@ def summarize(result, figures=None):
         "duration": get("duration"),
         "checks": checks,
         "functions": functions,
-        "messages": list(get("messages") or []),
+        "messages": list(get("messages") or []) + ([late.note()] if late else []),
         "alerts": list(get("alerts") or []),
+        "late": late.as_dict() if late else None,
         "faults": faults,
         "sandbox": get("sandbox") or "",
         "unenforced": list(get("unenforced") or []),
@@ -117,7 +121,7 @@ def failure(assignment, student, message, max_score=None):
         max_score = float(sum(c.points for c in catalogue.checks(assignment)))
     return {"version": VERSION, "assignment": assignment, "student": student, "status": "failed",
             "score": 0.0, "max_score": float(max_score), "graded_at": _now(), "duration": None, "checks": [],
-            "functions": {}, "messages": [message], "alerts": [message], "faults": {}, "sandbox": "",
+            "functions": {}, "messages": [message], "alerts": [message], "late": None, "faults": {}, "sandbox": "",
             "unenforced": [], "timed_out": False, "crashed": True, "figures": []}
 
 

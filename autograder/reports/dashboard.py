@@ -25,6 +25,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import lateness
 from autograder.files import write_text
 from autograder.reports import exports
 
@@ -93,6 +94,7 @@ class AssignmentStats:
     mistakes: list  # [MistakeCount], most students first
     problems: list  # [Problem]
     unsandboxed: list = field(default_factory=list)  # students whose submission was graded without the sandbox
+    late: dict = field(default_factory=dict)  # student -> seconds after the deadline (records' "late")
 
     def percents(self):
         if not self.max_score:
@@ -194,6 +196,8 @@ def _assignment_stats(name, book, records):
     order = _check_order(name)
     rates, mistakes, problems = {}, {}, []
     unsandboxed = sorted(s for s, r in recs.items() if r.get("sandbox") == "unsandboxed")
+    late = {s: float(r["late"].get("seconds") or 0.0) for s, r in sorted(recs.items())
+            if isinstance(r.get("late"), dict)}
     for student, record in sorted(recs.items()):
         problem = _problem(record)
         if problem:
@@ -225,7 +229,7 @@ def _assignment_stats(name, book, records):
     checks = sorted(rates.values(), key=lambda r: (order.get(r.check, (len(order),))[0], seen[r.check]))
     top = sorted(mistakes.values(), key=lambda m: (-len(m.students), m.title.casefold()))
     return AssignmentStats(name, float(max_score or 0.0), scores, sorted(pending), missing, len(recs),
-                           checks, top, problems, unsandboxed)
+                           checks, top, problems, unsandboxed, late)
 
 
 def collect(course_dir, assignments=None):
@@ -539,7 +543,8 @@ def _assignment_section(stats, images):
     figures = stats.figures()
     kpis = [("graded", len(stats.scores), False), ("not graded yet", len(stats.pending), bool(stats.pending)),
             ("missing", len(stats.missing), bool(stats.missing)),
-            ("timed out / crashed", len(stats.problems), bool(stats.problems))]
+            ("timed out / crashed", len(stats.problems), bool(stats.problems)),
+            ("submitted late", len(stats.late), bool(stats.late))]
     if figures:
         kpis.append(("mean", f"{100 * figures['mean'] / stats.max_score:.0f}%" if stats.max_score else "–", False))
         kpis.append(("median", f"{100 * figures['median'] / stats.max_score:.0f}%" if stats.max_score else "–",
@@ -552,6 +557,10 @@ def _assignment_section(stats, images):
     if "checks" in images:
         parts.append(_checks_plot(stats, images["checks"]))
     body = "".join(parts) or "<p class=\"note\">No submission of this assignment has been graded yet.</p>"
+    if stats.late:
+        who = ", ".join(f"{student} ({lateness.span(seconds)})" for student, seconds in stats.late.items())
+        body = (f"<p class=\"note late\"><strong>Submitted after the deadline:</strong> {esc(who)}. The "
+                "scores here are the gradebook's, after the course's late policy.</p>") + body
     if stats.scores and not stats.checks:
         body += ("<p class=\"note\">No per-check results for this assignment: its submissions were graded "
                  "without <code>nndl grade</code>.</p>")

@@ -422,6 +422,36 @@ def test_prepare_findings_are_in_the_report(course, fake):
     assert "eve: the file is empty" in report.format()
 
 
+def test_a_late_submission_is_graded_and_says_how_late(course, fake):
+    """ada submitted 2 h 5 min after the due date: full marks all the same, and a note wherever people look."""
+    from nbgrader.api import Gradebook
+
+    from autograder import results
+    from autograder.reports import dashboard, feedback
+
+    with Gradebook(f"sqlite:///{course}/gradebook.db", "nndl") as gb:
+        gb.update_or_create_assignment(BASICS, duedate="2026-01-05 08:00:00 UTC")
+    (course / "submitted/ada" / BASICS / "timestamp.txt").write_text("2026-01-05 10:05:00.000000 UTC")
+    (course / "submitted/bo" / BASICS / "timestamp.txt").write_text("2026-01-05 07:59:00.000000 UTC")
+    report = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
+    assert report.scores["ada"] == [POINTS, POINTS]
+    note = "Submitted 2 h 5 min after the deadline (due 2026-01-05 08:00 UTC, submitted 2026-01-05 10:05 UTC)"
+    assert any(m.startswith(note) for m in report.messages["ada"]) and note in report.format()
+    assert not any("deadline" in m for m in report.messages.get("bo", []))
+    record = results.read(course, BASICS, "ada")
+    assert record["late"] == {"seconds": 7500.0, "due": "2026-01-05T08:00:00+00:00",
+                              "submitted": "2026-01-05T10:05:00+00:00"}
+    assert results.read(course, BASICS, "bo")["late"] is None
+    nb = nbformat.read(course / "autograded/ada" / BASICS / f"{BASICS}.ipynb", as_version=4)
+    assert nb.cells[0].id == "nndl-late-note" and note in nb.cells[0].source
+    assert nbformat.read(course / "autograded/bo" / BASICS / f"{BASICS}.ipynb", as_version=4).cells[0].id != \
+        "nndl-late-note"
+    assert note in feedback.render(record)
+    stats = dashboard.collect(course).assignments[0]
+    assert stats.late == {"ada": 7500.0}
+    assert "ada (2 h 5 min)" in dashboard.render(dashboard.collect(course), {})
+
+
 def test_one_coordinator_per_assignment(course, fake):
     with batch._Lock(course, BASICS):
         with pytest.raises(BatchError, match="in progress"):

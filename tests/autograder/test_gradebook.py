@@ -198,8 +198,17 @@ def test_same_gradebook_feedback_and_export_as_nbgrader_autograde(template, tmp_
     """Real ``nbgrader autograde`` in one copy; its graded notebooks written with this module in another."""
     real = shutil.copytree(template, tmp_path / "real")
     ours = shutil.copytree(template, tmp_path / "ours")
+    for course in (real, ours):  # ada submitted at 10:00, 1 h 30 min after the deadline
+        with Gradebook(f"sqlite:///{course}/gradebook.db", "nndl") as gb:
+            gb.update_or_create_assignment(BASICS, duedate="2026-01-05 08:30:00 UTC")
     _, log = grading.autograde(real, BASICS, seed=7)
     assert log.returncode == 0, log.stderr[-2000:]
+    note = "Submitted 1 h 30 min after the deadline (due 2026-01-05 08:30 UTC, submitted 2026-01-05 10:00 UTC)"
+    assert note in log.stderr
+    late = json.loads((real / ".nndl/results" / BASICS / "ada.json").read_text())
+    assert late["late"]["seconds"] == 5400.0 and any(m.startswith(note) for m in late["messages"])
+    graded = nbformat.read(real / "autograded/ada" / BASICS / f"{BASICS}.ipynb", as_version=4)
+    assert graded.cells[0].id == "nndl-late-note" and note in graded.cells[0].source
     writer = Writer(ours)
     for student in ("ada", "bo", "cy", "dee"):
         nb = json.loads((real / "autograded" / student / BASICS / f"{BASICS}.ipynb").read_text())
@@ -226,6 +235,7 @@ def test_same_gradebook_feedback_and_export_as_nbgrader_autograde(template, tmp_
         page = f"feedback/{student}/{BASICS}/{BASICS}.html"
         assert (ours / page).read_text() == (real / page).read_text()
         assert feedback.EMBED_BEGIN in (real / page).read_text()
+        assert ("1 h 30 min after the deadline" in (real / page).read_text()) == (student == "ada")
     rows = [list(csv.DictReader(open(grading.export(course)))) for course in (real, ours)]
     assert rows[0] == rows[1] and {r["student_id"]: float(r["score"]) for r in rows[1]} == {
         "ada": 16.0, "bo": 0.0, "cy": 14.0, "dee": 12.0}
