@@ -11,9 +11,11 @@ removes afterwards, and drives Debian's Chromium with Playwright through what pe
 - the instructor collects, autogrades both from formgrader's buttons (the course's config grades
   through the sandbox, rootless as the instructor's own user), sees the scores (A full marks, B 0),
   generates and releases feedback;
-- student C submits twice, first another assignment's notebook, then correct work with one test
-  cell deleted: the later one is graded, full marks, the cell put back with nbgrader's note, which
-  the instructor sees in formgrader;
+- the instructor sets the assignment's due date to that moment in formgrader's edit dialog;
+- student C then submits twice, late, first another assignment's notebook, then correct work with
+  one test cell deleted: the later one is graded, full marks, the cell put back with nbgrader's
+  note and the grader's note saying how late it came, both of which the instructor sees in
+  formgrader;
 - student A fetches the feedback and opens it: the grader's report, its scores and its plot.
 
 Each step asserts what the page shows and saves a screenshot under the test's temporary folder;
@@ -331,7 +333,20 @@ def test_the_course_end_to_end_on_a_real_hub(hub, tmp_path, summary_lines):
             _upload_and_submit(bob, _cheating_notebook(tmp_path / "b" / f"{ASSIGNMENT}.ipynb"), 1)
             steps.shot(bob, "student-b-submitted")
 
-            # -- student C submits twice: another assignment's notebook, then correct work without one test cell
+            # -- the deadline passes: the instructor sets the due date to now (UTC) in formgrader's edit dialog
+            _formgrader(teacher, hub)
+            teacher.locator("tr", has_text=ASSIGNMENT).locator("td.edit a").click()
+            due = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+            teacher.locator("#edit-assignment-modal input.modal-duedate").fill(due)
+            teacher.locator("#edit-assignment-modal input.modal-timezone").fill("+0000")
+            teacher.locator("#edit-assignment-modal button.save").click()
+            expect(teacher.locator("#edit-assignment-modal")).to_be_hidden(timeout=60_000)
+            _formgrader(teacher, hub)
+            expect(teacher.locator("tr", has_text=ASSIGNMENT).locator("td.duedate")).not_to_have_text("None")
+            steps.shot(teacher, "instructor-set-the-deadline")
+            time.sleep(1.5)
+
+            # -- student C submits twice, late: another assignment's notebook, then correct work without one test cell
             carol = _assignment_list(_login(browser, hub, hub.c))
             _fetch_and_open_folder(carol)
             _upload_and_submit(carol, _foreign_notebook(tmp_path / "c1" / f"{ASSIGNMENT}.ipynb"), 1)
@@ -364,6 +379,7 @@ def test_the_course_end_to_end_on_a_real_hub(hub, tmp_path, summary_lines):
                 record = json.loads((hub.settings.course_root / ".nndl" / "results" / ASSIGNMENT /
                                      f"{student}.json").read_text())
                 assert record["sandbox"] == "rootless" and record["status"] == "graded", record
+                assert (record["late"] is not None) == (student == hub.c), record["late"]
             steps.shot(teacher, "instructor-autograded")
             _formgrader(teacher, hub, f"manage_students/{hub.c}/{ASSIGNMENT}")  # C's notebook, as graded
             teacher.locator("td a", has_text=ASSIGNMENT).first.click()
@@ -371,6 +387,11 @@ def test_the_course_end_to_end_on_a_real_hub(hub, tmp_path, summary_lines):
             expect(note).to_be_visible(timeout=60_000)
             note.scroll_into_view_if_needed()
             steps.shot(teacher, "instructor-sees-the-note-on-the-deleted-cell")
+            late = teacher.get_by_text("after the deadline (due").first
+            expect(late).to_be_visible()
+            assert "Late submission" in late.inner_text()
+            late.scroll_into_view_if_needed()
+            steps.shot(teacher, "instructor-sees-the-late-note")
 
             _formgrader(teacher, hub)
             ok, text = _formgrader_action(teacher, ASSIGNMENT, "generate-feedback")
