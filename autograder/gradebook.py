@@ -402,6 +402,24 @@ def cell_scores(course_dir, assignment):
     return table
 
 
+def late_penalties(course_dir, assignment):
+    """``{student: points}`` taken off ``assignment``'s submissions by the course's late policy (none: empty).
+
+    nbgrader's ``AssignLatePenalties`` stores them beside the scores, which stay as graded.
+    """
+    table = {}
+    with Writer(course_dir).gradebook() as gb:
+        try:
+            submissions = gb.assignment_submissions(assignment)
+        except MissingEntry:
+            return table
+        for sub in submissions:
+            penalty = sum(float(nb.late_submission_penalty or 0.0) for nb in sub.notebooks)
+            if penalty > 0:
+                table[sub.student.id] = penalty
+    return table
+
+
 def submission_timestamp(course_dir, assignment, student):
     """The submission's timestamp in the gradebook (None when it has none or does not exist)."""
     with Writer(course_dir).gradebook() as gb:

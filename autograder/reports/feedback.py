@@ -20,7 +20,7 @@ import html
 import re
 from pathlib import Path
 
-from autograder import results
+from autograder import lateness, results
 from autograder.files import write_text
 from autograder.reports import plots
 
@@ -215,6 +215,7 @@ h2 { font-size: 1.25rem; margin: 0 0 12px; }
 .fill.pass { background: var(--pass); }
 .fill.todo { background: #b54708; }
 .pct { margin: 0; color: var(--muted); font-size: .9rem; }
+.penalty { margin: .4rem 0 0; color: var(--fail); font-size: .9rem; }
 .chips { list-style: none; margin: 14px 0 0; padding: 0; display: flex; flex-wrap: wrap; gap: 8px; }
 .chip { display: inline-block; padding: 4px 10px; border-radius: 999px; text-decoration: none;
   font-size: .88rem; border: 1px solid transparent; }
@@ -273,7 +274,16 @@ footer ul { margin: 6px 0; padding-left: 20px; }
 """
 
 
-def _header(record, course_name, score, max_score, functions):
+def _penalty_line(record, score, penalty):
+    if not penalty:
+        return ""
+    late = record.get("late") if isinstance(record.get("late"), dict) else {}
+    how = f" (submitted {lateness.span(late['seconds'])} late)" if isinstance(late.get("seconds"), (int, float)) else ""
+    return (f'<p class="penalty">Late{_e(how)}: the course\'s late policy takes off {_number(penalty)} points, '
+            f"so <strong>{_number(max(0.0, score - penalty))}</strong> count.</p>")
+
+
+def _header(record, course_name, score, max_score, functions, penalty=0.0):
     fraction = score / max_score if max_score > 0 else 0.0
     percent = max(0.0, min(100.0, 100.0 * fraction))
     level = _level(score, max_score)
@@ -294,6 +304,7 @@ def _header(record, course_name, score, max_score, functions):
 <div class="bar" role="progressbar" aria-label="Score" aria-valuemin="0" aria-valuemax="100"
  aria-valuenow="{percent:.0f}"><div class="fill {level}" style="width: {percent:.1f}%"></div></div>
 <p class="pct">{percent:.0f}% of the points</p>
+{_penalty_line(record, score, penalty)}
 </div>
 </header>"""
 
@@ -449,8 +460,11 @@ only tells you whether they passed and what was wrong.</p>
 </footer>"""
 
 
-def render(record, course_name="nndl"):
-    """One self-contained HTML page of feedback for one student's graded (or failed) submission."""
+def render(record, course_name="nndl", penalty=0.0):
+    """One self-contained HTML page of feedback for one student's graded (or failed) submission.
+
+    ``penalty``: the points the course's late policy takes off (nbgrader's gradebook keeps them).
+    """
     if not isinstance(record, dict):
         raise TypeError("a result record (a dict, see autograder.results) is needed")
     score, max_score = _float(record.get("score")), _float(record.get("max_score"))
@@ -459,7 +473,7 @@ def render(record, course_name="nndl"):
     by_function = {}
     for f in figures:
         by_function.setdefault(str(f.get("function")), []).append(f)
-    parts = [_header(record, course_name, score, max_score, functions)]
+    parts = [_header(record, course_name, score, max_score, functions, penalty)]
     if record.get("status") == "failed":
         parts.append(_failed_section(record))
     else:
@@ -572,17 +586,27 @@ def write(course_dir, assignment=None, students=None, course_name="nndl"):
     """
     written = []
     for name, records in sorted(_select(course_dir, assignment, students).items()):
+        penalties = _penalties(course_dir, name)
         for student, record in sorted(records.items()):
             if not (_safe(name) and _safe(student)):
                 continue  # not a folder name (read_all never yields these; kept out of the tree anyway)
             path = report_path(course_dir, name, student)
-            page = render(record, course_name)
+            page = render(record, course_name, penalties.get(student, 0.0))
             _write_text(path, page)
             nbgrader_page = path.parent / f"{name}.html"
             if nbgrader_page.is_file():
                 embed(nbgrader_page, page)
             written.append(path)
     return written
+
+
+def _penalties(course_dir, assignment):
+    from autograder.gradebook import late_penalties
+
+    try:
+        return late_penalties(course_dir, assignment)
+    except Exception:  # noqa: BLE001 - no gradebook (records alone): no penalty to show
+        return {}
 
 
 def _nbgrader_problem(process):

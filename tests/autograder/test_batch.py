@@ -450,6 +450,26 @@ def test_a_late_submission_is_graded_and_says_how_late(course, fake):
     stats = dashboard.collect(course).assignments[0]
     assert stats.late == {"ada": 7500.0}
     assert "ada (2 h 5 min)" in dashboard.render(dashboard.collect(course), {})
+    assert gradebook.late_penalties(course, BASICS) == {}  # nbgrader's default late policy: no penalty
+    assert "late policy takes off" not in feedback.write(course, BASICS, ["ada"])[0].read_text()
+
+
+def test_a_late_penalty_of_the_course_is_shown_in_the_feedback(course, fake):
+    """With nbgrader's 'zero' late policy, the report shows what was graded and what counts."""
+    from nbgrader.api import Gradebook
+
+    from autograder.reports import feedback
+
+    with open(course / "nbgrader_config.py", "a") as fh:
+        fh.write('\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
+    with Gradebook(f"sqlite:///{course}/gradebook.db", "nndl") as gb:
+        gb.update_or_create_assignment(BASICS, duedate="2026-01-05 08:00:00 UTC")
+    (course / "submitted/ada" / BASICS / "timestamp.txt").write_text("2026-01-05 08:00:40.000000 UTC")
+    grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
+    assert gradebook.late_penalties(course, BASICS) == {"ada": POINTS}
+    page = feedback.write(course, BASICS, ["ada"])[0].read_text()
+    assert "Late (submitted 40 s late): the course's late policy takes off 16 points, so <strong>0</strong> count" \
+        in page
 
 
 def test_one_coordinator_per_assignment(course, fake):
