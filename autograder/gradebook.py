@@ -95,6 +95,19 @@ def _environment_kept():
         os.environ.update(saved)
 
 
+def configured_course_id(course_dir):
+    """The ``course_id`` the course folder's ``nbgrader_config.py`` sets, read as text (None without one).
+
+    Read, not run: the hub (as root) and the exports look at a file the instructor writes.
+    """
+    try:
+        text = (Path(course_dir) / CONFIG_FILE).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    match = re.search(r"""^\s*c\.CourseDirectory\.course_id\s*=\s*['"]([^'"]+)['"]""", text, re.MULTILINE)
+    return match.group(1) if match else None
+
+
 def load_config(course_dir):
     """The course's nbgrader configuration: ``nbgrader_config.py`` of ``course_dir`` (if any), with its root."""
     course_dir = Path(course_dir).resolve()

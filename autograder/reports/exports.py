@@ -144,12 +144,9 @@ def _course_id(course, courses):
     nbgrader's ``Gradebook`` adds the course id it is given when it is missing: one it already has
     keeps this reader from writing.
     """
-    wanted = None
-    config = course / "nbgrader_config.py"
-    if config.is_file():
-        match = re.search(r"""course_id\s*=\s*['"]([^'"]+)['"]""", config.read_text(encoding="utf-8",
-                                                                                  errors="replace"))
-        wanted = match.group(1) if match else None
+    from autograder.gradebook import configured_course_id
+
+    wanted = configured_course_id(course)
     if wanted in courses or not courses:
         return wanted or "default_course"
     return courses[0]

@@ -12,9 +12,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nndl_hub import CourseSpawner, settings  # noqa: E402
+from nndl_hub import CourseSpawner, course_problem, settings  # noqa: E402
 
 s = settings()
+if (problem := course_problem(s)) is not None:
+    raise SystemExit(f"the course's hub cannot start: {problem}")
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 
 c.JupyterHub.bind_url = f"http://{s.ip}:{s.port}"

@@ -96,6 +96,27 @@ def user_environment(s, name):
     return env
 
 
+def course_problem(s):
+    """Why the hub cannot serve the course as set, in a sentence that says what to do; None when it can.
+
+    The instructor's nbgrader reads the course folder's ``nbgrader_config.py`` last, so its course
+    id is the one assignments are released under; students look under ``NNDL_COURSE_ID``. Where the
+    two differ, students would see no assignment at all. (The file is read as text, never run: the
+    hub is root and the file is the instructor's.)
+    """
+    try:
+        from autograder.gradebook import configured_course_id
+    except ImportError:
+        return None  # not this hub's to say: formgrader reports the course's missing package itself
+    configured = configured_course_id(s.course_root)
+    if configured is None or configured == s.course_id:
+        return None
+    return (f"the course folder {s.course_root} releases under the course id {configured!r} (its "
+            f"nbgrader_config.py), but students would look under {s.course_id!r} (NNDL_COURSE_ID) and see no "
+            f"assignment: start the hub with NNDL_COURSE_ID={configured}, or change the course id in "
+            f"{s.course_root / 'nbgrader_config.py'} before releasing anything")
+
+
 def server_paths():
     """The folders every user's server needs: the Python, this recipe, and the course's packages.
 

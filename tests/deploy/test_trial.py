@@ -1,5 +1,7 @@
 """deploy/jupyterhub/: the settings a hub reads from its environment, and the trial's refusals."""
 import importlib.util
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -64,3 +66,26 @@ def test_every_server_can_reach_the_course_packages():
         package = str(Path(module.__file__).resolve().parent)
         assert any(package == p or package.startswith(p.rstrip("/") + "/") for p in paths), (package, paths)
     assert any(str(Path(sys.executable).resolve().parent) == p for p in paths)
+
+
+def _course(folder, course_id):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "nbgrader_config.py").write_text(f'c = get_config()\nc.CourseDirectory.course_id = "{course_id}"\n')
+    return folder
+
+
+def test_a_course_id_that_students_would_not_find_stops_the_hub_with_what_to_do(tmp_path):
+    """The course folder releases under its own id; a hub whose students look under another one refuses to start."""
+    env = {"NNDL_HUB_STATE": str(tmp_path / "hub"), "NNDL_INSTRUCTOR": "teacher", "NNDL_COURSE_ID": "nndl",
+           "NNDL_COURSE_ROOT": str(_course(tmp_path / "course", "dl2025"))}
+    problem = nndl_hub.course_problem(nndl_hub.settings(env))
+    assert "'dl2025'" in problem and "'nndl'" in problem and "NNDL_COURSE_ID=dl2025" in problem
+    assert nndl_hub.course_problem(nndl_hub.settings({**env, "NNDL_COURSE_ID": "dl2025"})) is None
+    assert nndl_hub.course_problem(nndl_hub.settings({**env, "NNDL_COURSE_ROOT": str(tmp_path / "none")})) is None
+
+    hub = Path(sys.executable).parent / "jupyterhub"  # the real hub, with the course's configuration
+    done = subprocess.run([str(hub), "-f", str(HUB / "jupyterhub_config.py")], env={**os.environ, **env},
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "the course's hub cannot start" in done.stderr and "NNDL_COURSE_ID=dl2025" in done.stderr, done.stderr[-2000:]
+    assert not (tmp_path / "hub" / "jupyterhub.sqlite").exists()
