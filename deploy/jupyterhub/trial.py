@@ -58,6 +58,17 @@ def missing_tools():
     return missing
 
 
+def running_hub(state):
+    """The pid of a hub running in the trial's folder ``state`` (the trial starts it there), or None."""
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if Path(os.readlink(proc / "cwd")) == state and b"jupyterhub" in (proc / "cmdline").read_bytes():
+                return int(proc.name)
+        except OSError:
+            continue
+    return None
+
+
 def set_up(s, students=STUDENTS, password=None):
     """The group, the users (one password for all, returned), the course and the exchange."""
     password = password or secrets.token_urlsafe(9)
@@ -84,6 +95,11 @@ def main(argv=None):
     given = {k: os.environ[k] for k in ("NNDL_DATA_DIR", "NNDL_IMAGE_SET") if os.environ.get(k)}
     s = nndl_hub.settings({"NNDL_HUB_STATE": args.state, "NNDL_HUB_PORT": str(args.port), **given})
     if args.remove:
+        running = running_hub(s.state)
+        if running:
+            print(f"error: the trial's hub is still running (process {running}): stop it first (Ctrl-C where it "
+                  "runs), then remove it", file=sys.stderr)
+            return 3
         for name in (s.instructor, *STUDENTS):
             nndl_hub.remove_user(name)
         nndl_hub.remove_group(s.students)

@@ -89,3 +89,21 @@ def test_a_course_id_that_students_would_not_find_stops_the_hub_with_what_to_do(
     assert done.returncode != 0
     assert "the course's hub cannot start" in done.stderr and "NNDL_COURSE_ID=dl2025" in done.stderr, done.stderr[-2000:]
     assert not (tmp_path / "hub" / "jupyterhub.sqlite").exists()
+
+
+def test_removing_the_trial_while_its_hub_runs_is_refused(tmp_path, capsys):
+    """Its users and database would vanish under the running hub, which could then not even stop."""
+    trial = _load(HUB / "trial.py", "nndl_deploy_trial")
+    state = tmp_path / "nndl-hub"
+    state.mkdir()
+    stand_in = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "jupyterhub"], cwd=state)
+    try:
+        assert trial.running_hub(state) == stand_in.pid
+        assert trial.main(["--remove", "--state", str(state)]) == 3
+        assert state.is_dir()
+        if os.geteuid() == 0:
+            assert "the trial's hub is still running" in capsys.readouterr().err
+    finally:
+        stand_in.kill()
+        stand_in.wait()
+    assert trial.running_hub(state) is None
