@@ -41,7 +41,8 @@ from collections import deque
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 
-BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+from autograder.threads import BLAS_VARIABLES, pin  # noqa: F401 (BLAS_VARIABLES: read by the tests)
+
 STATE_DIR = ".nndl"
 HIDDEN_FROM_KERNEL = (STATE_DIR, "gradebook.db", "source", "autograded", "feedback", "submitted")
 POLL = 0.2  # seconds between looks at the workers
@@ -253,8 +254,7 @@ def _init_worker(parent_pid):
     """Initializer of each local worker process: one BLAS thread, Ctrl-C only while grading, exit with the parent."""
     global _NUMPY_BEFORE_INIT, _PARENT
     _NUMPY_BEFORE_INIT = "numpy" in sys.modules
-    for var in BLAS_VARIABLES:
-        os.environ[var] = "1"
+    pin(force=True)
     _PARENT = parent_pid
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # idle workers ignore the terminal's Ctrl-C
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
@@ -287,8 +287,7 @@ def _as_plain(result):
 
 def grade_job(job):
     """Grade one submission in a worker; returns the result as plain JSON text (``plain.encode``)."""
-    for var in BLAS_VARIABLES:  # also on Dask workers, and for the kernels started from here
-        os.environ[var] = "1"
+    pin(force=True)  # also on Dask workers, and for the kernels started from here
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGINT, _interrupt_once)
@@ -813,9 +812,6 @@ class _Coordinator:
         self.staged = course_dir / STATE_DIR / "staged" / assignment
         self.limit = None  # seconds a submission may spend in a worker (the watchdog)
         self.label = label  # name the assignment in the progress line (a batch of several)
-
-    def run(self, backend, todo):
-        _dispatch(backend, deque((self, student, digest) for student, digest in todo))
 
     def _name(self, student):
         return f"{student}/{self.assignment}" if self.label else student

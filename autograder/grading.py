@@ -29,10 +29,9 @@ def make_workspace(destination, source_dir=None):
 
 
 def grading_env():
-    env = dict(os.environ)
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env.setdefault(var, "1")  # one BLAS thread per kernel: threads fighting for cores are many times slower
-    return env
+    from autograder.threads import pin
+
+    return pin(dict(os.environ))
 
 
 def run_nbgrader(args, course_dir):

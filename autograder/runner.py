@@ -31,20 +31,16 @@ import nbformat
 
 from autograder import catalogue, engine, received, results, sandbox
 from autograder.notebook import format_verdicts
-from autograder.session import Budget, Outputs, ProbeStream, Session, describe
+from autograder.session import Budget, Outputs, ProbeStream, Session
 from autograder.session import STREAM_LIMIT  # noqa: F401 (re-exported: the limits of the graded notebook)
 from autograder.spec import Verdict
 from autograder.student import plain
+from autograder.threads import ONE_THREAD
 
 STUDENT_DIR = Path(plain.__file__).resolve().parent
 PROBE_MODULES = ("plain", "probes")  # built, in this order, inside the kernel from our own source text
 PROBE_RECURSION = 3000  # the recursion limit while a probe runs, whatever the student set (restored after)
-KERNEL_ENV = {  # what the kernel's environment gets; never the grading seed
-    "NNDL_GRADING": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-}
+KERNEL_ENV = {"NNDL_GRADING": "1", **ONE_THREAD}  # what the kernel's environment gets; never the grading seed
 IO_MODULE = "_nndl_grader_io"  # where the kernel keeps its stdout before any student code runs
 BOOTSTRAP = f"""\
 import sys as _nndl_sys, types as _nndl_types

@@ -130,6 +130,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.threads import ONE_THREAD
+
 INIT_SCRIPT = Path(__file__).resolve().with_name("sandbox_init.py")
 BLOCKED_MODULES = ("autograder", "solutions")
 REPO_FOLDERS_HIDDEN = ("source", "tests", ".git", "build")
@@ -810,8 +812,7 @@ def _environment(home, scratch, extra):
            "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{scratch}/matplotlib",
            "IPYTHONDIR": f"{scratch}/ipython", "JUPYTER_RUNTIME_DIR": f"{scratch}/runtime",
            "JUPYTER_DATA_DIR": f"{scratch}/jupyter", "JUPYTER_PLATFORM_DIRS": "1",
-           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+           **ONE_THREAD, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
     env.update({str(k): str(v) for k, v in (extra or {}).items()})
     return env
 

@@ -50,12 +50,11 @@ def run_floor(workdir, assignments):
 
     BLAS is pinned to one thread, as the engine's and nbgrader's kernels have it.
     """
-    import os
-
     from nbclient import NotebookClient
 
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"
+    from autograder.threads import pin
+
+    pin(force=True)
 
     start = time.monotonic()
     count = 0

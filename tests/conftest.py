@@ -1,11 +1,9 @@
 """Shared fixtures: where the classic cat files are, when ../shared is beside the repo."""
-import os
 from pathlib import Path
 
-# One BLAS thread per process: the notebooks' thin matrix products slow down many times over
-# when threads of several kernels fight for 2 cores.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from autograder.threads import pin
+
+pin()  # one BLAS thread per process, before anything loads NumPy (autograder/threads.py says why)
 
 import importlib.util
 import sys

@@ -20,10 +20,6 @@ def checks(assignment):
     return list(_module(assignment).CHECKS)
 
 
-def all_checks():
-    return [c for a in ASSIGNMENTS for c in checks(a)]
-
-
 @lru_cache(maxsize=None)
 def _checks_by_id(assignment):
     return {c.id: c for c in checks(assignment)}
@@ -42,10 +38,6 @@ def mistakes(assignment):
 def _tag(mistake, assignment):
     from dataclasses import replace
     return replace(mistake, assignment=assignment)
-
-
-def all_mistakes():
-    return [m for a in ASSIGNMENTS for m in mistakes(a)]
 
 
 def mistake(assignment, name):

@@ -111,10 +111,6 @@ def _course(course_dir):
     return course
 
 
-def gradebook_path(course_dir):
-    return _course(course_dir) / "gradebook.db"
-
-
 def _inspect(path):
     """The tables and courses of an SQLite file, read-only; ExportError when it is not a gradebook."""
     try:

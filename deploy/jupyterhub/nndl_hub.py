@@ -87,9 +87,11 @@ def settings(environ=None):
 def user_environment(s, name):
     """What a user's server needs to find nbgrader's configuration, the exchange and (instructor) the course."""
     role = "instructor" if name == s.instructor else "student"
+    from autograder.threads import ONE_THREAD
+
     env = {"JUPYTER_CONFIG_PATH": str(HERE / "jupyter" / role), "NNDL_EXCHANGE": str(s.exchange),
-           "NNDL_COURSE_ID": s.course_id, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"}
+           "NNDL_COURSE_ID": s.course_id, **ONE_THREAD,
+           "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"}
     if role == "instructor":
         env["NNDL_COURSE_ROOT"] = str(s.course_root)
     env.update(dict(s.data))  # the notebooks' data, one path for everyone (grading never reads it)

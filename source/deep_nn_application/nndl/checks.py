@@ -7,7 +7,6 @@ it) unless ``NNDL_GRADING`` is set. Grading never runs these cells: the grader j
 check outside the student's kernel. Should nbgrader's own autograde execute them anyway (a
 course configuration without the grading engine), they refuse rather than give full points.
 """
-import json
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
