@@ -105,10 +105,9 @@ class BatchReport:
         for student in sorted(status):
             score = self.scores.get(student)
             rows.append((student, f"{score[0]:g}/{score[1]:g}" if score else "-", status[student]))
-        widths = [max(len(r[i]) for r in rows) for i in range(3)]
-        table = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-        table.insert(1, "  ".join("-" * w for w in widths))
-        lines += ["", *table]
+        from autograder.reports.text import table
+
+        lines += ["", table(rows)]
         by_message = {}  # a note many students share is shown once
         for student in sorted(self.messages):
             for message in dict.fromkeys(self.messages[student]):

@@ -210,7 +210,7 @@ def _functions(record):
 
 def format_report(report):
     """The text a student reads: a table of functions, what failed and why, and the total."""
-    from autograder.cli import table
+    from autograder.reports.text import table
 
     record = report.record
     lines = [f"{Path(report.notebook).name} ({report.assignment}): public checks", ""]

@@ -15,6 +15,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from autograder.reports.text import table
+
 EXIT_OK = 0  # done
 EXIT_FAILED = 1  # done, but something failed: checks failed, some submissions or files not handled
 EXIT_USAGE = 2  # the command line is wrong: an unknown option, a missing argument, no such file
@@ -64,17 +66,6 @@ class CommandError(Exception):
 
 
 # --------------------------------------------------------------------------- output helpers
-
-
-def table(rows):
-    """Rows of strings as aligned columns, with a rule under the first (header) row."""
-    rows = [[str(c) for c in row] for row in rows]
-    if not rows:
-        return ""
-    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(max(len(r) for r in rows))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def _error(message):

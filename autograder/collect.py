@@ -97,7 +97,7 @@ class CollectReport:
         return data
 
     def format(self):
-        from autograder.cli import table
+        from autograder.reports.text import table
 
         total = len(self.collected) + len(self.skipped)
         lines = [f"{self.assignment}: collected {len(self.collected)} of the {total} file"

@@ -123,7 +123,6 @@ def format_scores(table, assignments):
             got, out_of = got + cell[0], out_of + cell[1]
         row.append(f"{got:g}/{out_of:g}")
         rows.append(row)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    from autograder.reports.text import table as text_table
+
+    return text_table(rows)

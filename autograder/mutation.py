@@ -58,16 +58,9 @@ def format_table(results):
         rows.append((r.assignment, r.mistake, _by_function(r.failed) or "-",
                      "named" if r.diagnosed and r.failed else "NOT NAMED",
                      "yes" if r.killed else "NO"))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    widths[2] = min(widths[2], 70)
-    lines = []
-    for n, row in enumerate(rows):
-        cells = list(row)
-        if len(cells[2]) > widths[2]:
-            cells[2] = cells[2][: widths[2] - 3] + "..."
-        lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
+    from autograder.reports.text import table
+
+    lines = [table(rows, widest={2: 70})]
     killed = sum(r.killed for r in results)
     rate = 100.0 * killed / len(results) if results else 0.0
     lines.append("")
