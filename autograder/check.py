@@ -18,17 +18,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.errors import EXIT_USAGE, UserError
 from autograder.namespace import ASSIGNMENTS
 
-EXIT_USAGE, EXIT_BAD_INPUT = 2, 3
 
-
-class CheckError(Exception):
+class CheckError(UserError):
     """``nndl check`` cannot run: ``str(exc)`` says why and what to do; ``code`` is the exit code."""
-
-    def __init__(self, message, code=EXIT_BAD_INPUT):
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass

@@ -17,11 +17,7 @@ from pathlib import Path
 
 from autograder.reports.text import table
 
-EXIT_OK = 0  # done
-EXIT_FAILED = 1  # done, but something failed: checks failed, some submissions or files not handled
-EXIT_USAGE = 2  # the command line is wrong: an unknown option, a missing argument, no such file
-EXIT_BAD_INPUT = 3  # bad input: unreadable notebook, corrupt gradebook, unknown assignment or student, nothing to do
-EXIT_INTERRUPTED = 130  # Ctrl-C or kill (SIGTERM)
+from autograder.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError  # noqa: F401
 
 EXIT_CODES = """exit codes (the same for every command):
   0    done
@@ -57,12 +53,8 @@ maintainers:
 """ + EXIT_CODES
 
 
-class CommandError(Exception):
+class CommandError(UserError):
     """A command cannot do its job: ``str(exc)`` is the sentence for stderr, ``code`` the exit code."""
-
-    def __init__(self, message, code=EXIT_BAD_INPUT):
-        super().__init__(message)
-        self.code = code
 
 
 # --------------------------------------------------------------------------- output helpers

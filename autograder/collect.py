@@ -47,6 +47,8 @@ from pathlib import Path, PurePosixPath
 
 from nbgrader.plugins import FileNameCollectorPlugin
 
+from autograder.errors import EXIT_USAGE, UserError
+
 PLAN_VARIABLE = "NNDL_COLLECT_PLAN"  # where PlanCollector, inside nbgrader, finds the plan
 CANVAS_PATTERN = (r"(?:.*/)?(?P<student_id>[^/_]+)_(?:late_)?(?P<user_id>\d+)_(?P<submission_id>\d+)_"
                   r"(?P<file_id>[^/]+?)(?:-(?P<attempt>\d+))?\.ipynb")
@@ -54,15 +56,9 @@ NAMED_PATTERN = r"(?:.*/)?(?P<student_id>[^/_]+)_(?:[^/]*_)?(?P<file_id>{assignm
 STUDENT_ID = re.compile(r"[\w][\w.@+-]*")
 MAX_BYTES = 2 * 1024**3  # an archive that unpacks to more than this is refused
 
-EXIT_USAGE, EXIT_BAD_INPUT = 2, 3
 
-
-class CollectError(Exception):
+class CollectError(UserError):
     """Nothing can be collected: ``str(exc)`` says why and what to do; ``code`` is the exit code."""
-
-    def __init__(self, message, code=EXIT_BAD_INPUT):
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass

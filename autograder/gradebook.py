@@ -387,32 +387,25 @@ def _complete_outputs(nb, scores):
 
 # --- module-level conveniences ----------------------------------------------------------------
 
-def scores(course_dir, assignment):
-    """``{student: (score, max_score)}`` of every submission of ``assignment`` in the gradebook."""
-    table = {}
-    writer = Writer(course_dir)
-    with writer.gradebook() as gb:
+def _per_submission(course_dir, assignment, value):
+    """``{student: value(submission)}`` of every submission of ``assignment`` in the gradebook (none: empty)."""
+    with Writer(course_dir).gradebook() as gb:
         try:
             submissions = gb.assignment_submissions(assignment)
         except MissingEntry:
-            return table
-        for sub in submissions:
-            table[sub.student.id] = (float(sub.score), float(sub.max_score))
-    return table
+            return {}
+        return {sub.student.id: value(sub) for sub in submissions}
+
+
+def scores(course_dir, assignment):
+    """``{student: (score, max_score)}`` of every submission of ``assignment`` in the gradebook."""
+    return _per_submission(course_dir, assignment, lambda sub: (float(sub.score), float(sub.max_score)))
 
 
 def cell_scores(course_dir, assignment):
     """``{student: {grade_id: auto_score}}`` of every submission of ``assignment`` in the gradebook."""
-    table = {}
-    writer = Writer(course_dir)
-    with writer.gradebook() as gb:
-        try:
-            submissions = gb.assignment_submissions(assignment)
-        except MissingEntry:
-            return table
-        for sub in submissions:
-            table[sub.student.id] = {g.name: g.auto_score for nb in sub.notebooks for g in nb.grades}
-    return table
+    return _per_submission(course_dir, assignment,
+                           lambda sub: {g.name: g.auto_score for nb in sub.notebooks for g in nb.grades})
 
 
 def late_penalties(course_dir, assignment):
@@ -420,17 +413,9 @@ def late_penalties(course_dir, assignment):
 
     nbgrader's ``AssignLatePenalties`` stores them beside the scores, which stay as graded.
     """
-    table = {}
-    with Writer(course_dir).gradebook() as gb:
-        try:
-            submissions = gb.assignment_submissions(assignment)
-        except MissingEntry:
-            return table
-        for sub in submissions:
-            penalty = sum(float(nb.late_submission_penalty or 0.0) for nb in sub.notebooks)
-            if penalty > 0:
-                table[sub.student.id] = penalty
-    return table
+    penalties = _per_submission(course_dir, assignment, lambda sub: sum(
+        float(nb.late_submission_penalty or 0.0) for nb in sub.notebooks))
+    return {student: points for student, points in penalties.items() if points > 0}
 
 
 def submission_timestamp(course_dir, assignment, student):
