@@ -27,13 +27,13 @@ import importlib.util  # noqa: E402
 import sys  # noqa: E402
 
 c.Autograde.autograde_preprocessors = [
-    "autograder.autograde.SandboxedGrading", "nbgrader.preprocessors.IgnorePattern",
+    "autograder.grade.autograde.SandboxedGrading", "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata"]
 if importlib.util.find_spec("autograder") is not None:
-    c.Autograde.pre_convert_hook = "autograder.autograde.before_autograde"
-    c.GenerateFeedback.post_convert_hook = "autograder.autograde.after_feedback"
+    c.Autograde.pre_convert_hook = "autograder.grade.autograde.before_autograde"
+    c.GenerateFeedback.post_convert_hook = "autograder.grade.autograde.after_feedback"
 else:
     def _grader_missing(**kwargs):
         raise RuntimeError(f"this course grades through its sandboxed engine, the Python package 'autograder', "
@@ -49,7 +49,7 @@ c.SandboxedGrading.allow_unsandboxed = False   # True grades where no sandbox is
 
 # Feedback never shows hidden tests: nbgrader restores the source's test cells into the autograded
 # notebooks its feedback is made from (nbgrader issue 917); ClearHiddenTests cuts any hidden block
-# out first (autograder/grading.py sets the same).
+# out first (autograder/grade/nbgrader_commands.py sets the same).
 c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades", "nbgrader.preprocessors.ClearHiddenTests",
                                      "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
 # ... and its pages carry the grader's report at their top (formgrader's button included), as `nndl feedback`'s do

@@ -2,7 +2,7 @@
 
 Used for everything the grader writes that someone may read while it is written: the gradebook's
 notebooks, the run state, result records, feedback pages, the dashboard and the exports.
-Standard library only (``autograder.batch`` loads it before NumPy).
+Standard library only (``autograder.grade.batch`` loads it before NumPy).
 """
 import os
 import tempfile

@@ -1,6 +1,6 @@
 """Benchmark: every grading path on one synthetic class, same machine, same seed.
 
-    python benchmarks/grading.py --students 20 --assignments python_basics,logistic_regression
+    python benchmarks/nbgrader_commands.py --students 20 --assignments python_basics,logistic_regression
 
 A synthetic class: each student a copy of one sample plan (all correct, the stubs, or a set of
 typical mistakes), so scores are known. It measures, on the same submissions and the same seed:
@@ -8,7 +8,7 @@ typical mistakes), so scores are known. It measures, on the same submissions and
 - the floor: executing every notebook once with nbclient, without grading (serial);
 - plain ``nbgrader autograde`` of every assignment (the course's config grades each notebook
   through the sandboxed engine, one after the other);
-- the engine (``autograder.batch.grade_assignments``, as ``nndl grade --all``: all assignments
+- the engine (``autograder.grade.batch.grade_assignments``, as ``nndl grade --all``: all assignments
   in one batch) with 1 and with 2 workers, in the sandbox mode this user gets (``full`` as root);
   per-notebook overhead over the floor, from the 1-worker run;
 - run as root, the engine once more as an ordinary user (a system user made for the run and
@@ -29,17 +29,18 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import grading, samples
-from autograder.namespace import ASSIGNMENTS
+from autograder.build import samples
+from autograder.grade import nbgrader_commands
+from autograder.checks.namespace import ASSIGNMENTS
 
 PLANS = list(samples.STUDENTS.values())
 
 
 def make_class(workdir, assignments, n_students):
     """A course folder with ``n_students`` synthetic submissions per assignment."""
-    grading.make_workspace(workdir)
+    nbgrader_commands.make_workspace(workdir)
     for assignment in assignments:
-        grading.register(workdir, assignment)
+        nbgrader_commands.register(workdir, assignment)
     plans = {f"s{i:03d}": PLANS[i % len(PLANS)] for i in range(n_students)}
     samples.write_submissions(workdir, assignments, plans)
     return plans
@@ -73,16 +74,16 @@ def run_floor(workdir, assignments):
 def run_nbgrader(workdir, assignments, seed):
     start = time.monotonic()
     for assignment in assignments:
-        _, result = grading.autograde(workdir, assignment, seed=seed)
+        _, result = nbgrader_commands.autograde(workdir, assignment, seed=seed)
         if result.returncode != 0:
             print(f"warning: nbgrader autograde {assignment} reported errors:\n{result.stderr[-1500:]}",
                   file=sys.stderr)
-    return time.monotonic() - start, grading.scores(workdir, assignments)
+    return time.monotonic() - start, nbgrader_commands.scores(workdir, assignments)
 
 
 ENGINE_SCRIPT = """
 import json, resource, sys, time
-from autograder import batch
+from autograder.grade import batch
 workdir, seed, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 assignments = sys.argv[4].split(",")
 start = time.monotonic()

@@ -25,7 +25,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import lateness
+from autograder.grade import lateness
 from autograder.files import write_text
 from autograder.reports import exports
 
@@ -127,7 +127,7 @@ class Dashboard:
 
 
 def _check_order(assignment):
-    from autograder import catalogue
+    from autograder.checks import catalogue
 
     try:
         return {c.id: (i, c) for i, c in enumerate(catalogue.checks(assignment))}
@@ -136,7 +136,7 @@ def _check_order(assignment):
 
 
 def _mistake_function(assignment, name, fallback):
-    from autograder import catalogue
+    from autograder.checks import catalogue
 
     try:
         return catalogue.mistake(assignment, name).function or fallback
@@ -234,7 +234,7 @@ def _assignment_stats(name, book, records):
 
 def collect(course_dir, assignments=None):
     """The numbers of the dashboard (a ``Dashboard``); ``DashboardError`` when there is nothing to show."""
-    from autograder import results
+    from autograder.grade import results
 
     try:
         book = exports.read_gradebook(course_dir)

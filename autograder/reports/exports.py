@@ -2,7 +2,7 @@
 
 Three exports, all read from the course's nbgrader gradebook (the source of truth for scores and
 for the roster) and, where per-check detail is wanted, from the result records of
-``autograder.results``:
+``autograder.grade.results``:
 
 - ``nbgrader_csv``: nbgrader's own CSV, written by ``nbgrader export`` itself;
 - ``canvas_csv``: a CSV in the layout of a Canvas gradebook export, which Canvas imports back
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.files import replace_atomically, write_text
-from autograder.namespace import ASSIGNMENTS
+from autograder.checks.namespace import ASSIGNMENTS
 
 REPORTS_DIR = "reports"
 # What Canvas writes in the ``Student`` column of the row under the header (with its indent).
@@ -140,7 +140,7 @@ def _course_id(course, courses):
     nbgrader's ``Gradebook`` adds the course id it is given when it is missing: one it already has
     keeps this reader from writing.
     """
-    from autograder.gradebook import configured_course_id
+    from autograder.grade.gradebook import configured_course_id
 
     wanted = configured_course_id(course)
     if wanted in courses or not courses:
@@ -247,12 +247,12 @@ def nbgrader_csv(course_dir, path=None):
     """
     course = _course(course_dir)
     read_gradebook(course)  # a clear error before nbgrader makes an empty gradebook or a traceback
-    from autograder import grading
+    from autograder.grade import nbgrader_commands
 
     target = Path(path).expanduser().resolve() if path else course / "grades.csv"
 
     def export_to(tmp):
-        result = grading.run_nbgrader(["export", "--to", tmp], course)
+        result = nbgrader_commands.run_nbgrader(["export", "--to", tmp], course)
         if result.returncode != 0:
             lines = [ln for ln in (result.stderr or "").splitlines() if ln.strip()]
             raise ExportError("nbgrader export failed: " + (" / ".join(lines[-3:]) or f"exit code {result.returncode}"))
@@ -431,7 +431,7 @@ def _tests_from_record(record):
 
 def _tests_not_graded(assignment, message):
     """A submission that could not be graded: every check of the catalogue at 0, saying why."""
-    from autograder import catalogue
+    from autograder.checks import catalogue
 
     try:
         checks = catalogue.checks(assignment)
@@ -513,7 +513,7 @@ def gradescope(course_dir, out_dir=None, assignments=None):
     ``"visibility": "after_published"`` and, like the records they come from, hold no hidden input.
     The top-level ``score`` is the gradebook's (after any late penalty).
     """
-    from autograder import results
+    from autograder.grade import results
 
     course = _course(course_dir)
     book = read_gradebook(course)

@@ -1,6 +1,6 @@
 """Per-student feedback: one self-contained HTML page per student and assignment.
 
-``render(record)`` turns a result record (``autograder.results``) into a page: the score, every
+``render(record)`` turns a result record (``autograder.grade.results``) into a page: the score, every
 check with its verdict, messages and diagnosed mistakes, what happened to the kernel, and plots
 of the public model checks. The page needs nothing else: inline CSS, plots as ``data:`` URIs, no
 JavaScript. Every string of the record is escaped (student code decides what error messages say).
@@ -12,7 +12,7 @@ so ``generate`` runs it first and writes our pages after (this is what ``nndl fe
 
 Nothing hidden reaches a page: a record holds no hidden inputs, no reference results and no test
 code, and nbgrader's own feedback is generated with its ``ClearHiddenTests`` preprocessor (see
-``grading.generate_feedback`` and ``nbgrader_config.py``).
+``nbgrader_commands.generate_feedback`` and ``nbgrader_config.py``).
 """
 import base64
 import datetime
@@ -20,7 +20,7 @@ import html
 import re
 from pathlib import Path
 
-from autograder import lateness, results
+from autograder.grade import lateness, results
 from autograder.files import write_text
 from autograder.reports import plots
 
@@ -466,7 +466,7 @@ def render(record, course_name="nndl", penalty=0.0):
     ``penalty``: the points the course's late policy takes off (nbgrader's gradebook keeps them).
     """
     if not isinstance(record, dict):
-        raise TypeError("a result record (a dict, see autograder.results) is needed")
+        raise TypeError("a result record (a dict, see autograder.grade.results) is needed")
     score, max_score = _float(record.get("score")), _float(record.get("max_score"))
     functions = _functions(record)
     figures = [f for f in record.get("figures") or [] if isinstance(f, dict)]
@@ -516,7 +516,7 @@ def _safe(name):
 
 def _select(course_dir, assignment=None, students=None):
     """``{assignment: {student: record}}`` to write, or FeedbackError saying why there is nothing."""
-    from autograder.namespace import ASSIGNMENTS
+    from autograder.checks.namespace import ASSIGNMENTS
 
     course_dir = Path(course_dir)
     if not course_dir.is_dir():
@@ -601,7 +601,7 @@ def write(course_dir, assignment=None, students=None, course_name="nndl"):
 
 
 def _penalties(course_dir, assignment):
-    from autograder.gradebook import late_penalties
+    from autograder.grade.gradebook import late_penalties
 
     try:
         return late_penalties(course_dir, assignment)
@@ -621,14 +621,14 @@ def generate(course_dir, assignment=None, students=None):
     Raises FeedbackError on bad input (no such assignment, nothing graded, unknown student), and
     after writing every page it could when nbgrader failed on some submission.
     """
-    from autograder import grading
+    from autograder.grade import nbgrader_commands
 
     selected = _select(course_dir, assignment, students)
     problems = []
     for name in sorted(selected):
         targets = sorted(selected[name]) if students is not None else [None]
         for student in targets:
-            process = grading.generate_feedback(course_dir, name, student)
+            process = nbgrader_commands.generate_feedback(course_dir, name, student)
             if process.returncode != 0:
                 who = f" for {student}" if student else ""
                 problems.append(f"nbgrader generate_feedback {name}{who} failed: {_nbgrader_problem(process)}")

@@ -1,6 +1,6 @@
 """Small PNG plots for feedback pages: a student's cost curve, a planar decision boundary.
 
-Both functions take one entry of a result record's ``figures`` (see ``autograder.results``) and
+Both functions take one entry of a result record's ``figures`` (see ``autograder.grade.results``) and
 return PNG bytes, or None when the data cannot be drawn (missing, wrong shapes, not numbers):
 the caller then leaves the plot out. They never raise and never touch pyplot's global state:
 each plot is its own ``Figure`` drawn by the Agg canvas, in the grader's process.

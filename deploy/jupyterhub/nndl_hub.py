@@ -107,7 +107,7 @@ def course_problem(s):
     hub is root and the file is the instructor's.)
     """
     try:
-        from autograder.gradebook import configured_course_id
+        from autograder.grade.gradebook import configured_course_id
     except ImportError:
         return None  # not this hub's to say: formgrader reports the course's missing package itself
     configured = configured_course_id(s.course_root)
@@ -129,7 +129,7 @@ def server_paths():
     """
     try:
         with open(HERE.parent.parent / "pyproject.toml", "rb") as f:
-            names = tomllib.load(f)["tool"]["setuptools"]["packages"]
+            names = [n for n in tomllib.load(f)["tool"]["setuptools"]["packages"] if "." not in n]  # top level
     except (OSError, KeyError, tomllib.TOMLDecodeError):
         names = ["autograder", "solutions", "nndl_data"]
     folders = []
@@ -224,11 +224,11 @@ def remove_group(name):
 def prepare_course(s, repo):
     """The instructor's course folder (a copy of the repo's course, theirs) and the shared exchange."""
     sys.path.insert(0, str(repo))
-    from autograder import grading
+    from autograder.grade import nbgrader_commands
 
     user = pwd.getpwnam(s.instructor)
     if not (s.course_root / "nbgrader_config.py").is_file():
-        grading.make_workspace(s.course_root, repo)
+        nbgrader_commands.make_workspace(s.course_root, repo)
     for path in [s.course_root, *s.course_root.rglob("*")]:
         os.lchown(path, user.pw_uid, user.pw_gid)
     s.exchange.mkdir(parents=True, exist_ok=True)

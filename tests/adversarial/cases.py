@@ -113,8 +113,8 @@ for key in list(nndl.judges.JUDGES):
 nndl.judges.agrees = lambda *a, **k: True
 nndl.checks.JUDGES.update(nndl.judges.JUDGES)
 nndl.checks.agrees = nndl.judges.agrees
-for name in ("autograder", "autograder.engine", "autograder.student", "autograder.student.judges",
-             "autograder.student.compare", "autograder.notebook"):
+for name in ("autograder", "autograder.checks.judge", "autograder.nndl", "autograder.nndl.judges",
+             "autograder.nndl.compare", "autograder.reports.cell_report"):
     module = sys.modules[name] = types.ModuleType(name)
     module.judge = module.compare = module.grade = module.values = lambda *a, **k: []
 print("judges patched")
@@ -128,7 +128,7 @@ def softmax(x):
 
 IMPORT_AUTOGRADER = """\
 def L1(yhat, y):
-    from autograder.namespace import reference_namespace
+    from autograder.checks.namespace import reference_namespace
     return reference_namespace("python_basics")["L1"](yhat, y)
 """
 
@@ -175,7 +175,7 @@ READ_HIDDEN = """\
 LEAK = "LE" + "AK"  # the word never shows in this source, only in what it prints
 import os, subprocess
 paths = ["@REPO@/source/python_basics/python_basics.ipynb", "@COURSE@/source/python_basics/python_basics.ipynb",
-         "@REPO@/solutions/python_basics.py", "@REPO@/autograder/catalogue/python_basics.py",
+         "@REPO@/solutions/python_basics.py", "@REPO@/autograder/checks/catalogue/python_basics.py",
          "@COURSE@/autograded", "@COURSE@/submitted", "@COURSE@/source", "@REPO@/tests", "@REPO@/.git"]
 for path in paths:
     try:

@@ -36,10 +36,12 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import batch, catalogue, engine, gradebook, grading, results, samples
-from autograder.course import repo_root
-from autograder.notebook import function_points
-from autograder.runner import Timeouts
+from autograder.build import samples
+from autograder.checks import catalogue, judge
+from autograder.grade import batch, gradebook, nbgrader_commands, results
+from autograder.build.course import repo_root
+from autograder.reports.cell_report import function_points
+from autograder.grade.runner import Timeouts
 
 
 def _load_cases():
@@ -342,9 +344,9 @@ def _accepted(listener):
 
 def _write_course(course, values):
     """A course with every case's submission (every assignment registered); its ``fill``."""
-    course = grading.make_workspace(course)
+    course = nbgrader_commands.make_workspace(course)
     for assignment in ASSIGNMENTS:
-        grading.register(course, assignment)
+        nbgrader_commands.register(course, assignment)
 
     def fill(source):
         for key, value in values.items():
@@ -435,8 +437,8 @@ def _from_reports(reports, peak_rss):
 
 GRADE_SCRIPT = """\
 import json, resource, sys
-from autograder import batch
-from autograder.runner import Timeouts
+from autograder.grade import batch
+from autograder.grade.runner import Timeouts
 course, seed, assignments = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 reports = batch.grade_assignments(course, assignments, workers=2, seed=seed, progress=False,
@@ -500,7 +502,7 @@ def _grade_with_nbgrader(course):
     for half in halves:
         script = ";".join(f"nbgrader autograde {a} --create --force {' '.join(NBGRADER_ARGS)}"
                           for a in ASSIGNMENTS if any((half / "submitted").glob(f"*/{a}")))
-        running.append(subprocess.Popen(["bash", "-c", script], cwd=half, env=grading.grading_env(),
+        running.append(subprocess.Popen(["bash", "-c", script], cwd=half, env=nbgrader_commands.grading_env(),
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     logs = [proc.communicate(timeout=3600) for proc in running]
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 - rss_before
@@ -604,7 +606,7 @@ def test_case_is_graded_as_expected(corpus, case):
     assert str(cases.SEED) not in graded.outputs
     if case.hidden_input_of:
         check = catalogue.check(f"{case.assignment}/{case.hidden_input_of}/hidden")
-        hidden = np.asarray(engine.make_inputs(check, cases.SEED)["args"][0])
+        hidden = np.asarray(judge.make_inputs(check, cases.SEED)["args"][0])
         for text in (graded.reports[case.hidden_input_of], json.dumps(record)):
             assert str(hidden.shape) not in text and repr(float(hidden.flat[0])) not in text, text[:2000]
     if case.finding:

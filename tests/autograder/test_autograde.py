@@ -18,7 +18,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import batch, gradebook, grading, results, runner, samples
+from autograder.build import samples
+from autograder.grade import batch, gradebook, nbgrader_commands, results, runner
 from autograder.reports import feedback
 
 pytestmark = pytest.mark.slow
@@ -39,8 +40,8 @@ import unprivileged  # noqa: E402 (registered by tests/conftest.py)
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    course = grading.make_workspace(tmp_path_factory.mktemp("template") / "course")
-    grading.register(course, BASICS)
+    course = nbgrader_commands.make_workspace(tmp_path_factory.mktemp("template") / "course")
+    nbgrader_commands.register(course, BASICS)
     samples.write_submissions(course, [BASICS])
     nb = samples.filled_notebook(course / "release" / BASICS / f"{BASICS}.ipynb", BASICS)
     next(c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "sigmoid").source = ELI
@@ -62,7 +63,7 @@ def three_ways(template, tmp_path_factory):
     nndl, cli, api = (_copy(template, base / name) for name in ("nndl", "nbgrader", "formgrader"))
     report = batch.grade_assignment(nndl, BASICS, workers=2, timeouts=TIMEOUTS, progress=False)
     assert report.ok and report.seed == SEED, report.format()
-    _, done = grading.autograde(cli, BASICS, args=ARGS)
+    _, done = nbgrader_commands.autograde(cli, BASICS, args=ARGS)
     assert done.returncode == 0, done.stderr[-3000:]
 
     from nbgrader.apps import NbGraderAPI
@@ -131,7 +132,7 @@ def test_the_three_ways_give_the_same_grades_reports_records_and_feedback(three_
 def test_nbgraders_own_feedback_carries_the_graders_report(three_ways):
     """Plain ``nbgrader generate_feedback`` (formgrader's button runs the same code): the report at the top."""
     course = three_ways["nbgrader autograde"]
-    done = grading.run_nbgrader(["generate_feedback", BASICS, "--force"], course)  # empties each folder first
+    done = nbgrader_commands.run_nbgrader(["generate_feedback", BASICS, "--force"], course)  # empties each folder first
     assert done.returncode == 0, done.stderr[-3000:]
     for student in STUDENTS:
         folder = course / "feedback" / student / BASICS
@@ -151,7 +152,7 @@ def test_no_nbgrader_kernel_runs_a_test_cell(template, tmp_path):
     course = _copy(template, tmp_path / "course")
     config = course / "nbgrader_config.py"
     config.write_text(config.read_text().replace("c.Autograde.autograde_preprocessors", "_unused"))
-    done = grading.run_nbgrader(["autograde", BASICS, "--create", "--force", "--student", "ada"], course)
+    done = nbgrader_commands.run_nbgrader(["autograde", BASICS, "--create", "--force", "--student", "ada"], course)
     assert done.returncode == 0, done.stderr[-2000:]
     assert gradebook.scores(course, BASICS)["ada"] == (0.0, 16.0)
     nb = nbformat.read(course / "autograded/ada" / BASICS / f"{BASICS}.ipynb", as_version=4)
@@ -171,7 +172,7 @@ def test_nbgrader_refuses_where_the_grader_cannot_be_imported(template, tmp_path
                "importlib.util.find_spec = lambda name, *a: None if name == 'autograder' else find(name, *a); "
                "from nbgrader.apps.nbgraderapp import main; sys.argv[0] = 'nbgrader'; main()")
     done = subprocess.run([sys.executable, "-c", blocked, "autograde", BASICS, "--create", "--force",
-                           "--student", "ada"], cwd=course, env=grading.grading_env(), capture_output=True,
+                           "--student", "ada"], cwd=course, env=nbgrader_commands.grading_env(), capture_output=True,
                           text=True)
     assert done.returncode != 0
     assert "grades through its sandboxed engine, the Python package 'autograder'" in done.stderr, done.stderr[-3000:]
@@ -210,7 +211,7 @@ def _state(course):
 
 
 def _nndl(user, course, env, *args):
-    return unprivileged.run_as(user, [sys.executable, "-m", "autograder.cli", *args], cwd=course, env=env,
+    return unprivileged.run_as(user, [sys.executable, "-m", "autograder.cli.commands", *args], cwd=course, env=env,
                                timeout=900, no_user_namespaces=True)
 
 
@@ -236,7 +237,7 @@ def test_without_isolation_every_way_refuses_and_writes_nothing(template, tmp_pa
     assert _state(course) == before and not (course / "autograded").exists()
 
     script = ("import json, sys\nfrom nbgrader.apps import NbGraderAPI\nfrom nbgrader.coursedir import CourseDirectory\n"
-              "from autograder.gradebook import load_config\nconfig = load_config('.')\n"
+              "from autograder.grade.gradebook import load_config\nconfig = load_config('.')\n"
               "api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)\n"
               f"print(json.dumps(api.autograde({BASICS!r}, 'ada')))\n")
     formgrader = unprivileged.run_as(user, [sys.executable, "-c", script], cwd=course, env=env, timeout=900,

@@ -17,8 +17,11 @@ import time
 import nbformat
 import pytest
 
-from autograder import batch, catalogue, cli, gradebook, grading, samples
-from autograder.batch import BatchError, BatchReport, Progress, grade_assignment
+from autograder.build import samples
+from autograder.checks import catalogue
+from autograder.cli import commands
+from autograder.grade import batch, gradebook, nbgrader_commands
+from autograder.grade.batch import BatchError, BatchReport, Progress, grade_assignment
 
 BASICS = "python_basics"
 POINTS = 16.0  # python_basics: 8 functions of 2 points
@@ -80,7 +83,7 @@ FAKE = textwrap.dedent('''
             student = "someone-else"
         messages = [f"seed {seed}"]
         if behaviour == "env":
-            import autograder.batch as b
+            import autograder.grade.batch as b
             import threadpoolctl
             messages = [json.dumps({"env": {v: os.environ.get(v) for v in b.BLAS_VARIABLES},
                                     "numpy_before_init": b._NUMPY_BEFORE_INIT, "pid": os.getpid(),
@@ -96,8 +99,8 @@ FAKE = textwrap.dedent('''
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     """A course with python_basics registered in the gradebook and the four sample submissions."""
-    course = grading.make_workspace(tmp_path_factory.mktemp("template"))
-    grading.register(course, BASICS)
+    course = nbgrader_commands.make_workspace(tmp_path_factory.mktemp("template"))
+    nbgrader_commands.register(course, BASICS)
     samples.write_submissions(course, [BASICS])
     return course
 
@@ -264,7 +267,7 @@ def test_killed_coordinator_leaves_nothing_lost_or_counted_twice(course, fake, t
         import sys
         sys.path.insert(0, {str(tmp_path / 'fakemod')!r})
         import nndl_fake_grader
-        from autograder.batch import grade_assignment
+        from autograder.grade.batch import grade_assignment
         if __name__ == "__main__":
             grade_assignment({str(course)!r}, {BASICS!r}, workers=2, grade=nndl_fake_grader.grade, progress=False)
     """))
@@ -352,7 +355,7 @@ def test_a_kernel_that_cannot_start_is_not_graded_and_tried_again(course, fake_r
     assert "NOT GRADED" in report.format()
     record = json.loads((course / ".nndl/results" / BASICS / "bo.json").read_text())
     assert record["status"] == "failed" and record["score"] == 0.0
-    assert cli.main(["grade", BASICS, "--course-dir", str(course), "--workers", "0", "-q"]) == cli.EXIT_FAILED
+    assert commands.main(["grade", BASICS, "--course-dir", str(course), "--workers", "0", "-q"]) == commands.EXIT_FAILED
     fake.configure()
     again = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
     assert again.graded == ["bo"] and gradebook.scores(course, BASICS)["bo"] == (0.0, POINTS)
@@ -400,7 +403,7 @@ def test_the_queue_starts_with_what_took_longest(course, fake, monkeypatch):
 
 
 def test_watchdog_default_covers_every_cell_and_check():
-    from autograder.runner import Timeouts
+    from autograder.grade.runner import Timeouts
     limit = batch.submission_limit(BASICS, Timeouts(notebook=100, probe=10))
     assert limit >= 100 + 10 * len(catalogue.checks(BASICS))
 
@@ -426,7 +429,7 @@ def test_a_late_submission_is_graded_and_says_how_late(course, fake):
     """ada submitted 2 h 5 min after the due date: full marks all the same, and a note wherever people look."""
     from nbgrader.api import Gradebook
 
-    from autograder import results
+    from autograder.grade import results
     from autograder.reports import dashboard, feedback
 
     with Gradebook(f"sqlite:///{course}/gradebook.db", "nndl") as gb:
@@ -528,37 +531,37 @@ def test_progress_on_stderr_unless_quiet(course, fake, capsys):
 
 @pytest.fixture
 def fake_runner(fake, monkeypatch):
-    """``autograder.runner`` replaced by the fake, for the command (which grades with the runner)."""
+    """``autograder.grade.runner`` replaced by the fake, for the command (which grades with the runner)."""
     import types
 
-    from autograder.runner import Timeouts
-    module = types.ModuleType("autograder.runner")
+    from autograder.grade.runner import Timeouts
+    module = types.ModuleType("autograder.grade.runner")
     module.grade_submission, module.Timeouts = fake.grade, Timeouts
-    monkeypatch.setitem(sys.modules, "autograder.runner", module)
+    monkeypatch.setitem(sys.modules, "autograder.grade.runner", module)
     return fake
 
 
 def test_command_grades_and_prints_json(course, fake_runner, capsys):
-    code = cli.main(["grade", BASICS, "--course-dir", str(course), "--workers", "0", "--seed", "5", "--json"])
+    code = commands.main(["grade", BASICS, "--course-dir", str(course), "--workers", "0", "--seed", "5", "--json"])
     out = capsys.readouterr()
     assert code == 0 and out.err == ""
     data = json.loads(out.out)
     assert data["seed"] == 5 and sorted(data["graded"]) == ["ada", "bo", "cy", "dee"]
-    code = cli.main(["grade", BASICS, "--course-dir", str(course), "--workers", "0", "-q"])
+    code = commands.main(["grade", BASICS, "--course-dir", str(course), "--workers", "0", "-q"])
     out = capsys.readouterr()
     assert code == 0 and "4 already graded" in out.out and "seed 5, recorded" in out.out
 
 
 def test_command_exit_codes(course, fake_runner, capsys):
     fake_runner.configure(behaviour={"bo": "raise"})
-    assert cli.main(["grade", BASICS, "--course-dir", str(course), "--workers", "0", "-q"]) == 1
+    assert commands.main(["grade", BASICS, "--course-dir", str(course), "--workers", "0", "-q"]) == 1
     assert "NOT GRADED" in capsys.readouterr().out
-    assert cli.main(["grade", "no_such_assignment", "--course-dir", str(course)]) == 3  # bad input
-    assert cli.main(["grade", BASICS, "--course-dir", str(course), "--workers", "-1"]) == 2
+    assert commands.main(["grade", "no_such_assignment", "--course-dir", str(course)]) == 3  # bad input
+    assert commands.main(["grade", BASICS, "--course-dir", str(course), "--workers", "-1"]) == 2
     with pytest.raises(SystemExit) as exc:
-        cli.main(["grade"])
+        commands.main(["grade"])
     assert exc.value.code == 2
-    assert cli.main(["grade", "logistic_regression", "--course-dir", str(course), "-q"]) == 3  # not generated
+    assert commands.main(["grade", "logistic_regression", "--course-dir", str(course), "-q"]) == 3  # not generated
     assert "generate_assignment" in capsys.readouterr().err
 
 
@@ -567,7 +570,7 @@ def test_command_exit_codes(course, fake_runner, capsys):
 
 def _runner_available():
     try:
-        import autograder.runner  # noqa: F401
+        import autograder.grade.runner  # noqa: F401
     except ImportError as exc:
         return str(exc)
     return None
@@ -588,7 +591,7 @@ def test_sample_submissions_with_two_local_workers(template, tmp_path, expected)
     assert report.ok, report.format()
     assert {s: v[0] for s, v in report.scores.items()} == expected
     assert gradebook.scores(course, BASICS) == {s: (v, POINTS) for s, v in expected.items()}
-    assert grading.generate_feedback(course, BASICS).returncode == 0
+    assert nbgrader_commands.generate_feedback(course, BASICS).returncode == 0
     assert (course / "feedback/cy" / BASICS / f"{BASICS}.html").is_file()
 
 
@@ -617,7 +620,7 @@ def test_ctrl_c_on_the_command_stops_cleanly_and_the_next_run_resumes(template, 
     course = shutil.copytree(template, tmp_path / "course")
     names = [f"s{i}" for i in range(1, 7)]
     _more_students(course, names)
-    command = [sys.executable, "-m", "autograder.cli", "grade", BASICS, "--course-dir", str(course),
+    command = [sys.executable, "-m", "autograder.cli.commands", "grade", BASICS, "--course-dir", str(course),
                "--workers", "2", "-q"]
     proc = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)

@@ -2,8 +2,8 @@
 and every correct alternative formulation passes."""
 import pytest
 
-from autograder import catalogue, engine
-from autograder.namespace import ASSIGNMENTS, reference_namespace, replace
+from autograder.checks import catalogue, judge
+from autograder.checks.namespace import ASSIGNMENTS, reference_namespace, replace
 
 SEEDS = (0, 1, 2)
 
@@ -28,7 +28,7 @@ ALTERNATIVES = [(a, i) for a in AVAILABLE
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("assignment", AVAILABLE)
 def test_reference_passes_every_check(assignment, seed):
-    verdicts = engine.run_assignment(reference_namespace(assignment), assignment, seed=seed)
+    verdicts = judge.run_assignment(reference_namespace(assignment), assignment, seed=seed)
     failed = {v.check: v.messages for v in verdicts if not v.passed}
     assert not failed
     assert sum(v.score for v in verdicts) == sum(c.points for c in catalogue.checks(assignment))
@@ -54,7 +54,7 @@ def test_checks_are_well_formed(assignment):
 def test_mutant_fails_its_checks_and_is_diagnosed(assignment, name, seed):
     mistake = catalogue.mistake(assignment, name)
     ns = replace(reference_namespace(assignment), **{mistake.function: mistake.mutant})
-    verdicts = engine.run_assignment(ns, assignment, seed=seed)
+    verdicts = judge.run_assignment(ns, assignment, seed=seed)
     failed = {v.check for v in verdicts if not v.passed}
     assert failed == set(mistake.fails)
     for v in verdicts:
@@ -67,5 +67,5 @@ def test_mutant_fails_its_checks_and_is_diagnosed(assignment, name, seed):
 def test_correct_alternatives_pass(assignment, index, seed):
     function, implementation = catalogue._module(assignment).ALTERNATIVES[index]
     ns = replace(reference_namespace(assignment), **{function: implementation})
-    verdicts = engine.run_assignment(ns, assignment, seed=seed)
+    verdicts = judge.run_assignment(ns, assignment, seed=seed)
     assert not {v.check: v.messages for v in verdicts if not v.passed}

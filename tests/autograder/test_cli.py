@@ -1,7 +1,7 @@
 """The ``nndl`` command line: help with examples, exit codes scripts can rely on, clear errors.
 
 Exit codes are checked on the real command (a subprocess) where they matter; the rest runs
-``cli.main`` in this process. ``nndl check`` and ``nndl grade NOTEBOOK`` start a real sandboxed
+``commands.main`` in this process. ``nndl check`` and ``nndl grade NOTEBOOK`` start a real sandboxed
 kernel on the release notebook of python_basics filled with the reference (or a known mistake).
 """
 import json
@@ -15,7 +15,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import catalogue, cli, collect, course, samples
+from autograder.build import course, samples
+from autograder.checks import catalogue
+from autograder.cli import commands
+from autograder.grade import collect
 
 BASICS = "python_basics"
 RELEASE = course.repo_root() / "release" / BASICS
@@ -27,7 +30,7 @@ MISTAKE = "softmax-over-columns"
 
 def nndl(*args, cwd=None, timeout=600):
     """Run the real command; returns the completed process (text)."""
-    return subprocess.run([sys.executable, "-m", "autograder.cli", *map(str, args)], cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "autograder.cli.commands", *map(str, args)], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -57,28 +60,28 @@ def assignment_folder(tmp_path):
 
 
 def test_every_command_explains_itself_with_examples(capsys):
-    parser = cli.build_parser()
-    commands = sorted(parser.subcommands)
+    parser = commands.build_parser()
+    names = sorted(parser.subcommands)
     assert {"quickstart", "generate", "check", "grade", "feedback", "export", "dashboard", "collect-zip",
-            "mutants", "figures", "data"} <= set(commands)
+            "mutants", "figures", "data"} <= set(names)
     with pytest.raises(SystemExit) as exc:
-        cli.main(["--help"])
+        commands.main(["--help"])
     assert exc.value.code == 0
     top = capsys.readouterr().out
     assert "exit codes" in top and "130" in top and "nndl check " in top
-    for command in commands:
+    for command in names:
         assert command in top
         with pytest.raises(SystemExit) as exc:
-            cli.main([command, "--help"])
+            commands.main([command, "--help"])
         assert exc.value.code == 0
         out = capsys.readouterr().out
         assert "examples:" in out and f"nndl {command} " in out.split("examples:", 1)[1], command
 
 
 def test_no_command_or_target_is_a_usage_error(capsys):
-    assert cli.main([]) == cli.EXIT_USAGE
+    assert commands.main([]) == commands.EXIT_USAGE
     with pytest.raises(SystemExit) as exc:
-        cli.main(["grade"])
+        commands.main(["grade"])
     assert exc.value.code == 2
     assert "TARGET" in capsys.readouterr().err
 
@@ -113,12 +116,13 @@ def test_check_names_the_known_mistake_and_exits_1(assignment_folder):
 
 def test_check_works_without_a_sandbox_and_runs_public_checks_only(assignment_folder, monkeypatch, capsys):
     """A student's machine with no user namespaces: their own notebook runs unsandboxed; no hidden check runs."""
-    from autograder import engine, sandbox
+    from autograder.checks import judge
+    from autograder.grade import sandbox
 
     monkeypatch.setattr(sandbox, "isolation", lambda: sandbox.Isolation(
         mode=None, reason="this machine allows no user namespaces", how_to_enable="enable them"))
     modes, probed = [], []
-    start_unsandboxed, make_inputs = sandbox._start_unsandboxed, engine.make_inputs
+    start_unsandboxed, make_inputs = sandbox._start_unsandboxed, judge.make_inputs
 
     def unsandboxed(kernel, reason):
         modes.append(reason)
@@ -128,9 +132,9 @@ def test_check_works_without_a_sandbox_and_runs_public_checks_only(assignment_fo
         probed.append(check.id)
         return make_inputs(check, seed)
     monkeypatch.setattr(sandbox, "_start_unsandboxed", unsandboxed)
-    monkeypatch.setattr(engine, "make_inputs", inputs)
+    monkeypatch.setattr(judge, "make_inputs", inputs)
     notebook = assignment_folder(name="my copy.ipynb")
-    code = cli.main(["check", str(notebook), "--assignment", BASICS, "--json"])
+    code = commands.main(["check", str(notebook), "--assignment", BASICS, "--json"])
     out = capsys.readouterr().out
     assert code == 0, out
     data = json.loads(out)
@@ -157,7 +161,7 @@ def test_check_of_no_such_file_is_a_usage_error(tmp_path):
 
 def test_check_of_an_unknown_assignment_exits_3(assignment_folder, capsys):
     notebook = assignment_folder()
-    assert cli.main(["check", str(notebook), "--assignment", "no_such_assignment"]) == 3
+    assert commands.main(["check", str(notebook), "--assignment", "no_such_assignment"]) == 3
     assert "no assignment 'no_such_assignment'" in capsys.readouterr().err
 
 
@@ -183,14 +187,14 @@ def test_grade_an_unknown_assignment_exits_3(tmp_path):
 
 
 def test_grade_all_with_nothing_submitted_exits_3(tmp_path, capsys):
-    assert cli.main(["grade", "--all", "--course-dir", str(tmp_path)]) == 3
+    assert commands.main(["grade", "--all", "--course-dir", str(tmp_path)]) == 3
     assert "nothing to grade" in capsys.readouterr().err
 
 
 def test_grade_an_unreadable_notebook_exits_3(tmp_path, capsys):
     notebook = tmp_path / f"{BASICS}.ipynb"
     notebook.write_text("not a notebook")
-    assert cli.main(["grade", str(notebook), "--course-dir", str(tmp_path)]) == 3
+    assert commands.main(["grade", str(notebook), "--course-dir", str(tmp_path)]) == 3
     assert "cannot be read" in capsys.readouterr().err
 
 
@@ -213,9 +217,9 @@ def test_generate_outside_a_course_exits_3_and_writes_nothing(tmp_path):
 
 
 def test_generate_writes_into_the_current_course(tmp_path):
-    from autograder import grading
+    from autograder.grade import nbgrader_commands
 
-    workdir = grading.make_workspace(tmp_path / "course")
+    workdir = nbgrader_commands.make_workspace(tmp_path / "course")
     shutil.rmtree(workdir / "release")
     shutil.rmtree(workdir / "source" / BASICS / "nndl")
     repo_before = _tree(course.repo_root() / "source")
@@ -241,7 +245,7 @@ def test_reports_without_a_gradebook_exit_3_with_one_sentence(command, tmp_path)
 def test_reports_with_a_corrupt_gradebook_exit_3(tmp_path, capsys):
     (tmp_path / "gradebook.db").write_bytes(b"this is not SQLite")
     for command in (["feedback"], ["export", "--format", "gradescope"], ["dashboard"]):
-        assert cli.main([*command, "--course-dir", str(tmp_path)]) == 3
+        assert commands.main([*command, "--course-dir", str(tmp_path)]) == 3
         assert "corrupt" in capsys.readouterr().err
     assert (tmp_path / "gradebook.db").read_bytes() == b"this is not SQLite"
 
@@ -272,12 +276,12 @@ def test_report_commands_pass_their_options_on(empty_gradebook, monkeypatch, cap
     roster = empty_gradebook / "roster.csv"
     roster.write_text("Student,ID\n")
     course_dir = str(empty_gradebook)
-    assert cli.main(["feedback", BASICS, "--student", "ada", "--student", "cy", "--course-dir", course_dir,
+    assert commands.main(["feedback", BASICS, "--student", "ada", "--student", "cy", "--course-dir", course_dir,
                      "-q"]) == 0
-    assert cli.main(["export", "--format", "canvas", "--roster", str(roster), "--to", str(out / "canvas.csv"),
+    assert commands.main(["export", "--format", "canvas", "--roster", str(roster), "--to", str(out / "canvas.csv"),
                      BASICS, "--course-dir", course_dir]) == 0
-    assert cli.main(["export", "--format", "gradescope", "--course-dir", course_dir]) == 0
-    assert cli.main(["dashboard", "--out", str(out), "--course-dir", course_dir, "-q"]) == 0
+    assert commands.main(["export", "--format", "gradescope", "--course-dir", course_dir]) == 0
+    assert commands.main(["dashboard", "--out", str(out), "--course-dir", course_dir, "-q"]) == 0
     course_path = empty_gradebook.resolve()
     assert calls == [
         ("feedback", (course_path,), {"assignment": BASICS, "students": ["ada", "cy"]}),
@@ -294,16 +298,16 @@ def test_report_commands_pass_their_options_on(empty_gradebook, monkeypatch, cap
             raise error
         return fake
     monkeypatch.setattr(feedback, "generate", fails(feedback.FeedbackError("no submission of ada was graded")))
-    assert cli.main(["feedback", "--student", "ada", "--course-dir", course_dir]) == 3
+    assert commands.main(["feedback", "--student", "ada", "--course-dir", course_dir]) == 3
     monkeypatch.setattr(exports, "canvas_csv", fails(exports.UnmatchedStudents("left out: bo", out / "c.csv", ["bo"])))
-    assert cli.main(["export", "--format", "canvas", "--roster", str(roster), "--course-dir", course_dir]) == 1
+    assert commands.main(["export", "--format", "canvas", "--roster", str(roster), "--course-dir", course_dir]) == 1
     monkeypatch.setattr(dashboard, "build", fails(dashboard.DashboardError("nothing graded yet")))
-    assert cli.main(["dashboard", "--course-dir", course_dir]) == 3
+    assert commands.main(["dashboard", "--course-dir", course_dir]) == 3
     err = capsys.readouterr().err
     assert "no submission of ada" in err and "left out: bo" in err and "nothing graded yet" in err
-    assert cli.main(["export", BASICS, "--course-dir", course_dir]) == 2  # nbgrader's CSV has every assignment
-    assert cli.main(["export", "--roster", str(roster), "--course-dir", course_dir]) == 2  # --roster is Canvas's
-    assert cli.main(["feedback", "no_such_assignment", "--course-dir", course_dir]) == 3
+    assert commands.main(["export", BASICS, "--course-dir", course_dir]) == 2  # nbgrader's CSV has every assignment
+    assert commands.main(["export", "--roster", str(roster), "--course-dir", course_dir]) == 2  # --roster is Canvas's
+    assert commands.main(["feedback", "no_such_assignment", "--course-dir", course_dir]) == 3
 
 
 # --------------------------------------------------------------------------- collect-zip
@@ -357,15 +361,15 @@ def test_a_regexp_without_the_named_groups_is_a_usage_error(tmp_path, capsys):
     archive = tmp_path / "subs.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("a_python_basics.ipynb", "{}")
-    assert cli.main(["collect-zip", str(archive), BASICS, "--course-dir", str(tmp_path),
+    assert commands.main(["collect-zip", str(archive), BASICS, "--course-dir", str(tmp_path),
                      "--regexp", r"(?P<student_id>\w+)\.ipynb"]) == 2
     assert "file_id" in capsys.readouterr().err
-    assert cli.main(["collect-zip", str(tmp_path / "none.zip"), BASICS, "--course-dir", str(tmp_path)]) == 2
-    assert cli.main(["collect-zip", str(archive), "logistic_regression", "--course-dir", str(tmp_path)]) == 3
+    assert commands.main(["collect-zip", str(tmp_path / "none.zip"), BASICS, "--course-dir", str(tmp_path)]) == 2
+    assert commands.main(["collect-zip", str(archive), "logistic_regression", "--course-dir", str(tmp_path)]) == 3
     zipped_up = tmp_path / "evil.zip"
     with zipfile.ZipFile(zipped_up, "w") as zf:
         zf.writestr("../escape_1_2_python_basics.ipynb", "{}")
-    assert cli.main(["collect-zip", str(zipped_up), BASICS, "--course-dir", str(tmp_path)]) == 3
+    assert commands.main(["collect-zip", str(zipped_up), BASICS, "--course-dir", str(tmp_path)]) == 3
     assert "outside its folder" in capsys.readouterr().err
     assert not (tmp_path / "submitted").exists()
 
@@ -416,24 +420,24 @@ def test_collect_zip_collects_the_matching_files_and_names_the_rest(small_course
 @pytest.mark.slow
 def test_a_graded_course_through_every_instructor_command(tmp_path, capsys):
     """grade --all, feedback, the three exports and the dashboard on a real (small) graded course."""
-    from autograder import grading
+    from autograder.grade import nbgrader_commands
 
-    folder = grading.make_workspace(tmp_path / "course")
-    grading.register(folder, BASICS)
+    folder = nbgrader_commands.make_workspace(tmp_path / "course")
+    nbgrader_commands.register(folder, BASICS)
     samples.write_submissions(folder, [BASICS], students={"ada": {}, "cy": {BASICS: [MISTAKE]}})
     c = ["--course-dir", str(folder)]
-    assert cli.main(["grade", "--all", "--workers", "0", "--json", *c]) == 0
+    assert commands.main(["grade", "--all", "--workers", "0", "--json", *c]) == 0
     data = json.loads(capsys.readouterr().out)
     scores = data["assignments"][BASICS]["scores"]
     assert scores == {"ada": [16.0, 16.0], "cy": [samples.expected_score(BASICS, [MISTAKE]), 16.0]}
 
-    assert cli.main(["feedback", BASICS, "-q", *c]) == 0
+    assert commands.main(["feedback", BASICS, "-q", *c]) == 0
     assert (folder / "feedback" / "cy" / BASICS).is_dir()
-    assert cli.main(["feedback", BASICS, "--student", "nobody_here", "-q", *c]) == 3
+    assert commands.main(["feedback", BASICS, "--student", "nobody_here", "-q", *c]) == 3
     for fmt in ("nbgrader", "canvas", "gradescope"):
-        assert cli.main(["export", "--format", fmt, *c]) == 0, fmt
+        assert commands.main(["export", "--format", fmt, *c]) == 0, fmt
     assert (folder / "grades.csv").is_file()
-    assert cli.main(["dashboard", "-q", *c]) == 0
+    assert commands.main(["dashboard", "-q", *c]) == 0
     out = capsys.readouterr().out
     assert "index.html" in out and "grades.csv" in out
 
@@ -441,7 +445,7 @@ def test_a_graded_course_through_every_instructor_command(tmp_path, capsys):
     with zipfile.ZipFile(archive, "w") as zf:
         zf.write(folder / "submitted" / "ada" / BASICS / f"{BASICS}.ipynb", "ada_1_2_python_basics.ipynb")
         zf.write(folder / "submitted" / "ada" / BASICS / f"{BASICS}.ipynb", "newbie_3_4_python_basics.ipynb")
-    assert cli.main(["collect-zip", str(archive), BASICS, "-q", *c]) == 1  # ada's submission is kept
+    assert commands.main(["collect-zip", str(archive), BASICS, "-q", *c]) == 1  # ada's submission is kept
     out = capsys.readouterr().out
     assert "not yet in the gradebook (added when graded): newbie" in out
     assert "ada already has a submission" in out

@@ -11,9 +11,10 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import course, notebook
-from autograder.namespace import ASSIGNMENTS
-from autograder.student.plain import decode, encode
+from autograder.build import course
+from autograder.reports.cell_report import function_points
+from autograder.checks.namespace import ASSIGNMENTS
+from autograder.nndl.plain import decode, encode
 
 REPO = course.repo_root()
 
@@ -27,7 +28,7 @@ def _meta(cell):
 
 
 def _graded_functions(assignment):
-    from autograder import catalogue
+    from autograder.checks import catalogue
     return list(dict.fromkeys(c.function for c in catalogue.checks(assignment)))
 
 
@@ -87,7 +88,7 @@ def test_each_graded_function_has_its_test_cell(assignment):
              if c.cell_type == "code" and _meta(c).get("grade")}
     for function in _graded_functions(assignment):
         cell = tests[f"{function}_tests"]
-        assert _meta(cell)["points"] == notebook.function_points(assignment, function)
+        assert _meta(cell)["points"] == function_points(assignment, function)
         assert _meta(cell)["locked"]
         # the public checks only: the hidden ones run in the grader, never in the student's kernel
         assert cell.source.strip() == f'check("{function}", globals())'
@@ -105,9 +106,9 @@ def test_no_cell_of_the_source_can_reach_the_grader(assignment):
 
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory):
-    from autograder import grading
+    from autograder.grade import nbgrader_commands
 
-    workdir = grading.make_workspace(tmp_path_factory.mktemp("course"))
+    workdir = nbgrader_commands.make_workspace(tmp_path_factory.mktemp("course"))
     shutil.rmtree(workdir / "release")
     course.generate(ASSIGNMENTS, workdir)
     return workdir / "release"

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from autograder import grading
+from autograder.grade import nbgrader_commands
 
 pytestmark = pytest.mark.slow
 
@@ -15,13 +15,13 @@ def _nbgrader(args, cwd, exchange):
 
 
 def test_release_fetch_submit_collect(tmp_path):
-    workdir = grading.make_workspace(tmp_path / "course")
+    workdir = nbgrader_commands.make_workspace(tmp_path / "course")
     exchange = tmp_path / "exchange"
     exchange.mkdir()
     exchange.chmod(0o777)
     student = tmp_path / "student"
     student.mkdir()
-    assert grading.register(workdir, "python_basics") is None
+    assert nbgrader_commands.register(workdir, "python_basics") is None
     steps = [
         (["release_assignment", "python_basics", "--force"], workdir),
         (["fetch_assignment", "python_basics", "--course", "nndl"], student),

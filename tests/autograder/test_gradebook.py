@@ -9,9 +9,10 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import gradebook, grading, samples
+from autograder.build import samples
+from autograder.grade import gradebook, nbgrader_commands
 from autograder.reports import feedback
-from autograder.gradebook import Writer
+from autograder.grade.gradebook import Writer
 
 BASICS = "python_basics"
 FUNCTIONS = ["basic_sigmoid", "sigmoid", "sigmoid_derivative", "image2vector", "normalize_rows", "softmax", "L1",
@@ -22,8 +23,8 @@ TIMESTAMP = "2026-01-05 10:00:00.000000 UTC"
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     """python_basics registered, the sample submissions, a timestamp for ada and an extra file from cy."""
-    course = grading.make_workspace(tmp_path_factory.mktemp("template") / "course")
-    grading.register(course, BASICS)
+    course = nbgrader_commands.make_workspace(tmp_path_factory.mktemp("template") / "course")
+    nbgrader_commands.register(course, BASICS)
     samples.write_submissions(course, [BASICS])
     (course / "submitted/ada" / BASICS / "timestamp.txt").write_text(TIMESTAMP)
     (course / "submitted/cy" / BASICS / "notes.txt").write_text("my notes")
@@ -201,7 +202,7 @@ def test_same_gradebook_feedback_and_export_as_nbgrader_autograde(template, tmp_
     for course in (real, ours):  # ada submitted at 10:00, 1 h 30 min after the deadline
         with Gradebook(f"sqlite:///{course}/gradebook.db", "nndl") as gb:
             gb.update_or_create_assignment(BASICS, duedate="2026-01-05 08:30:00 UTC")
-    _, log = grading.autograde(real, BASICS, seed=7)
+    _, log = nbgrader_commands.autograde(real, BASICS, seed=7)
     assert log.returncode == 0, log.stderr[-2000:]
     note = "Submitted 1 h 30 min after the deadline (due 2026-01-05 08:30 UTC, submitted 2026-01-05 10:00 UTC)"
     assert note in log.stderr
@@ -230,12 +231,12 @@ def test_same_gradebook_feedback_and_export_as_nbgrader_autograde(template, tmp_
     # nndl grade writes the grader's records too: nbgrader's feedback then carries the same report in both
     shutil.copytree(real / ".nndl" / "results", ours / ".nndl" / "results", dirs_exist_ok=True)
     for course in (real, ours):
-        assert grading.generate_feedback(course, BASICS).returncode == 0
+        assert nbgrader_commands.generate_feedback(course, BASICS).returncode == 0
     for student in ("ada", "cy"):
         page = f"feedback/{student}/{BASICS}/{BASICS}.html"
         assert (ours / page).read_text() == (real / page).read_text()
         assert feedback.EMBED_BEGIN in (real / page).read_text()
         assert ("1 h 30 min after the deadline" in (real / page).read_text()) == (student == "ada")
-    rows = [list(csv.DictReader(open(grading.export(course)))) for course in (real, ours)]
+    rows = [list(csv.DictReader(open(nbgrader_commands.export(course)))) for course in (real, ours)]
     assert rows[0] == rows[1] and {r["student_id"]: float(r["score"]) for r in rows[1]} == {
         "ada": 16.0, "bo": 0.0, "cy": 14.0, "dee": 12.0}

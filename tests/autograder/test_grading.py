@@ -11,7 +11,8 @@ import shutil
 import nbformat
 import pytest
 
-from autograder import grading, samples
+from autograder.build import samples
+from autograder.grade import nbgrader_commands
 
 pytestmark = pytest.mark.slow
 BASICS = "python_basics"
@@ -55,14 +56,14 @@ def _bad_submissions(workdir):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    workdir = grading.make_workspace(tmp_path_factory.mktemp("course"))
+    workdir = nbgrader_commands.make_workspace(tmp_path_factory.mktemp("course"))
     for assignment in PLAIN:
-        grading.register(workdir, assignment)
+        nbgrader_commands.register(workdir, assignment)
     samples.write_submissions(workdir, PLAIN)
     _bad_submissions(workdir)
     findings, logs = {}, {}
     for assignment in PLAIN:
-        found, result = grading.autograde(workdir, assignment, seed=11)
+        found, result = nbgrader_commands.autograde(workdir, assignment, seed=11)
         findings.update({(f.student, f.assignment): f for f in found})
         logs[assignment] = result
     return workdir, findings, logs
@@ -70,7 +71,7 @@ def graded(tmp_path_factory):
 
 def test_sample_students_score_exactly_as_expected(graded):
     workdir, _, _ = graded
-    table = grading.scores(workdir, PLAIN)
+    table = nbgrader_commands.scores(workdir, PLAIN)
     for (student, assignment), expected in samples.expected_scores(PLAIN).items():
         got = table[student, assignment]
         assert got is not None, (student, assignment)
@@ -82,7 +83,7 @@ def test_sample_students_score_exactly_as_expected(graded):
 
 
 def _score(workdir, student):
-    return grading.scores(workdir, [BASICS])[student, BASICS]
+    return nbgrader_commands.scores(workdir, [BASICS])[student, BASICS]
 
 
 def test_unreadable_files_score_zero_with_a_note(graded):
@@ -98,10 +99,10 @@ def test_unreadable_files_score_zero_with_a_note(graded):
 
 def test_deleted_cells_cost_only_their_own_function(graded):
     workdir, _, _ = graded
-    from autograder import notebook
+    from autograder.reports import cell_report
 
     full = samples.expected_score(BASICS, [])
-    assert _score(workdir, "fay")[0] == full - notebook.function_points(BASICS, "L1")
+    assert _score(workdir, "fay")[0] == full - cell_report.function_points(BASICS, "L1")
 
 
 def test_renamed_and_duplicated_cells_are_graded_in_full(graded):
@@ -120,17 +121,17 @@ def test_another_assignments_notebook_is_named(graded):
 
 def test_feedback_and_export(graded):
     workdir, _, _ = graded
-    from autograder import catalogue
+    from autograder.checks import catalogue
 
     for assignment in PLAIN:
-        result = grading.generate_feedback(workdir, assignment)
+        result = nbgrader_commands.generate_feedback(workdir, assignment)
         assert result.returncode == 0, result.stderr[-2000:]
     step = "deep_nn_step_by_step"
     html = (workdir / "feedback" / "cy" / step / f"{step}.html").read_text()
     (mistake,) = samples.STUDENTS["cy"][step]
     title = catalogue.mistake(step, mistake).title
     assert "Looks like a known mistake" in html and (title in html or escape(title, quote=False) in html)
-    rows = list(csv.DictReader(open(grading.export(workdir))))
+    rows = list(csv.DictReader(open(nbgrader_commands.export(workdir))))
     ada = [r for r in rows if r["student_id"] == "ada" and r["assignment"] in PLAIN]
     assert len(ada) == len(PLAIN)
     assert all(float(r["score"]) == float(r["max_score"]) for r in ada)

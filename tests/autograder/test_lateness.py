@@ -4,7 +4,7 @@ import datetime
 import nbformat
 import pytest
 
-from autograder import lateness
+from autograder.grade import lateness
 
 
 @pytest.mark.parametrize("seconds, said", [(0, "0 s"), (45.4, "45 s"), (60, "1 min"), (7500, "2 h 5 min"),

@@ -1,6 +1,6 @@
 import pytest
 
-from autograder.namespace import ASSIGNMENTS, reference_namespace, replace
+from autograder.checks.namespace import ASSIGNMENTS, reference_namespace, replace
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -1,9 +1,10 @@
-"""The grader trusts nothing of a kernel's answer but the value, and caps that: ``autograder.received``."""
+"""The grader trusts nothing of a kernel's answer but the value, and caps that: ``autograder.checks.received``."""
 import numpy as np
 import pytest
 
-from autograder import catalogue, engine, received, runner
-from autograder.student import plain
+from autograder.checks import catalogue, judge, received
+from autograder.grade import runner
+from autograder.nndl import plain
 
 FUNCTIONS = {"sigmoid", "softmax"}
 SEED = 11
@@ -47,7 +48,7 @@ def test_a_missing_function_is_described_by_the_grader():
              "error": "SHAPE=(7, 3): the kernel chose this sentence"}
     answer = received.from_kernel(frame, FUNCTIONS)
     assert answer == {"status": "missing", "name": "sigmoid", "error": "sigmoid is not a function but a int"}
-    verdict = engine.judge(hidden_check(), SEED, answer)
+    verdict = judge.judge(hidden_check(), SEED, answer)
     assert verdict.status == "missing" and "SHAPE" not in " ".join(verdict.messages)
 
 
@@ -55,14 +56,14 @@ def test_a_hidden_checks_error_shows_its_type_only_whatever_its_class_or_message
     for kind in ("ValueError", "leaked", "numpy.linalg.LinAlgError"):
         frame = {"status": "error", "type": kind, "message": "SHAPE=(7, 3) VALUES=[0.25, 0.5]",
                  "error": "SHAPE=(7, 3) VALUES=[0.25, 0.5]"}
-        verdict = engine.judge(hidden_check(), SEED, received.from_kernel(frame, FUNCTIONS))
+        verdict = judge.judge(hidden_check(), SEED, received.from_kernel(frame, FUNCTIONS))
         text = " ".join(verdict.messages)
         assert verdict.status == "error" and kind in text and "SHAPE" not in text and "0.25" not in text
 
 
 def test_a_public_checks_error_keeps_a_short_message():
     frame = {"status": "error", "type": "ValueError", "message": "shapes do not align " + "x" * 5000}
-    verdict = engine.judge(public_check(), SEED, received.from_kernel(frame, FUNCTIONS))
+    verdict = judge.judge(public_check(), SEED, received.from_kernel(frame, FUNCTIONS))
     assert verdict.messages[0].startswith("ValueError: shapes do not align")
     assert len(verdict.messages[0]) < received.MESSAGE_LIMIT + 50
 
@@ -76,17 +77,17 @@ def test_names_strings_and_containers_are_capped():
     assert len(capped[1]) <= received.TEXT_LIMIT + 3
     assert capped[2] == {"__object__": "dict of 700000 keys"}
     assert capped[3] == {"__object__": f"list of {received.ITEMS_LIMIT + 1} items"}
-    verdict = engine.judge(public_check("softmax"), SEED, {"status": "ok", "value": {"__object__": huge_name}})
+    verdict = judge.judge(public_check("softmax"), SEED, {"status": "ok", "value": {"__object__": huge_name}})
     assert len(" ".join(verdict.messages)) < 500
 
 
 def test_the_judge_lists_a_few_unexpected_keys_not_all():
     check = next(c for c in catalogue.checks("logistic_regression") if c.function == "propagate" and not c.hidden)
-    answer = engine._expected(check.id, engine.PUBLIC_SEED)
+    answer = judge._expected(check.id, judge.PUBLIC_SEED)
     grads = dict(answer["value"]["__tuple__"][0])
     grads.update({f"extra{i}": 1.0 for i in range(50_000)})
     value = {"__tuple__": [grads, answer["value"]["__tuple__"][1]]}
-    verdict = engine.judge(check, engine.PUBLIC_SEED, received.from_kernel({"status": "ok", "value": value},
+    verdict = judge.judge(check, judge.PUBLIC_SEED, received.from_kernel({"status": "ok", "value": value},
                                                                           {"propagate"}))
     text = " ".join(verdict.messages)
     assert "unexpected key(s)" in text and "and 49995 more" in text and len(text) < 1000

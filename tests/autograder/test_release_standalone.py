@@ -9,8 +9,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder import course, samples
-from autograder.namespace import ASSIGNMENTS
+from autograder.build import course, samples
+from autograder.checks.namespace import ASSIGNMENTS
 
 pytestmark = pytest.mark.slow
 REPO = course.repo_root()

@@ -14,11 +14,13 @@ import nbformat
 import pytest
 from nbgrader.utils import determine_grade
 
-from autograder import catalogue, engine, runner, samples, session
-from autograder.course import repo_root
-from autograder.namespace import reference_namespace
-from autograder.student import plain
-from autograder.student.probes import run_probe
+from autograder.build import samples
+from autograder.checks import catalogue, judge
+from autograder.grade import runner, kernel
+from autograder.build.course import repo_root
+from autograder.checks.namespace import reference_namespace
+from autograder.nndl import plain
+from autograder.nndl.probes import run_probe
 
 BASICS = "python_basics"
 LOGISTIC = "logistic_regression"
@@ -96,14 +98,14 @@ def run_probe_code(code, namespace):
                          ids=lambda c: c.id)
 def test_a_probe_request_returns_what_run_probe_returns(check):
     namespace = reference_namespace(LOGISTIC)
-    inputs = engine.make_inputs(check, SEED)
+    inputs = judge.make_inputs(check, SEED)
     nonce = secrets.token_hex(16)
     printed = run_probe_code(runner.probe_code(check, inputs, nonce), namespace)
     received = runner.parse_probe_output(printed, nonce)
     direct = run_probe(reference_namespace(LOGISTIC), check.probe, check.function, inputs, check.options_for_probe())
     assert received["status"] == "ok"
     assert plain.encode(received) == plain.encode(direct)
-    assert engine.judge(check, SEED, received).passed
+    assert judge.judge(check, SEED, received).passed
 
 
 def test_a_probe_request_leaves_no_trace_in_the_namespace_or_sys_modules():
@@ -111,14 +113,14 @@ def test_a_probe_request_leaves_no_trace_in_the_namespace_or_sys_modules():
     namespace = reference_namespace(BASICS)
     before_names, before_modules = set(namespace), set(sys.modules)
     nonce = secrets.token_hex(16)
-    run_probe_code(runner.probe_code(check, engine.make_inputs(check, SEED), nonce), namespace)
+    run_probe_code(runner.probe_code(check, judge.make_inputs(check, SEED), nonce), namespace)
     assert set(namespace) == before_names
     assert not [m for m in set(sys.modules) - before_modules if nonce in m]
 
 
 def test_a_probe_request_carries_neither_the_seed_nor_the_grader():
     check = next(c for c in catalogue.checks(BASICS) if c.hidden)
-    code = runner.probe_code(check, engine.make_inputs(check, SEED), "n" * 32)
+    code = runner.probe_code(check, judge.make_inputs(check, SEED), "n" * 32)
     assert str(SEED) not in code
     assert not re.search(r"(import|from) +(autograder|solutions|pickle)", code)
 
@@ -130,7 +132,7 @@ def test_a_probe_that_raises_anything_still_answers():
         raise KeyboardInterrupt
 
     nonce = secrets.token_hex(16)
-    printed = run_probe_code(runner.probe_code(check, engine.make_inputs(check, SEED), nonce),
+    printed = run_probe_code(runner.probe_code(check, judge.make_inputs(check, SEED), nonce),
                              {"basic_sigmoid": interrupts})
     assert runner.parse_probe_output(printed, nonce)["status"] == "error"
 
@@ -339,7 +341,7 @@ def test_an_infinite_loop_loses_only_that_functions_checks(tmp_path):
 
 @pytest.mark.slow
 def test_a_loop_that_ignores_interrupts_costs_a_restart_not_the_notebook(tmp_path, monkeypatch):
-    monkeypatch.setattr(session, "INTERRUPT_GRACE", 1.0)
+    monkeypatch.setattr(kernel, "INTERRUPT_GRACE", 1.0)
     nb = samples.filled_notebook(release_notebook(BASICS), BASICS)
     solution_cell(nb, "L2").source = ("def L2(yhat, y):\n    import time\n    while True:\n"
                                       "        try:\n            time.sleep(0.05)\n"

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 import solutions
-from autograder import sandbox, sandbox_init
+from autograder.grade import sandbox, sandbox_init
 
 pytestmark = pytest.mark.slow
 
@@ -248,7 +248,7 @@ def test_kernel_runs_as_an_unprivileged_user_in_the_working_directory(kernel):
 
 
 def test_grader_packages_cannot_be_imported(kernel):
-    for name in ("autograder", "solutions", "autograder.engine", "solutions.python_basics"):
+    for name in ("autograder", "solutions", "autograder.checks.judge", "solutions.python_basics"):
         assert run(kernel, f"import {name}")[1] == "ModuleNotFoundError", name
 
 
@@ -547,7 +547,7 @@ def test_death_is_detected_and_restart_gives_a_fresh_kernel(secret):
 
 def test_sandbox_dies_with_the_grader(secret):
     sandboxed()
-    script = ("import time\nfrom autograder import sandbox\n"
+    script = ("import time\nfrom autograder.grade import sandbox\n"
               f"k = sandbox.start_kernel({{'hello.py': {str(secret / 'hello.py')!r}}})\n"
               "print(k.pid_namespace, flush=True)\ntime.sleep(60)")
     grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
@@ -682,7 +682,7 @@ def test_no_user_namespaces_means_no_sandbox_unless_allowed(secret):
     """Where user.max_user_namespaces is 0 (in a user namespace of root's), an ordinary user gets none."""
     if EXPECT:
         pytest.skip("root-only: the outer run checks this")
-    script = ("import json\nfrom autograder import sandbox\n"
+    script = ("import json\nfrom autograder.grade import sandbox\n"
               "iso = sandbox.isolation()\nout = {'mode': iso.mode, 'how': iso.how_to_enable}\n"
               "try:\n    sandbox.start_kernel({})\nexcept sandbox.SandboxUnavailable as exc:\n"
               "    out['error'], out['code'] = str(exc), exc.code\n"

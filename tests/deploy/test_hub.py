@@ -38,7 +38,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import catalogue, samples
+from autograder.build import samples
+from autograder.checks import catalogue
 
 REPO = Path(__file__).resolve().parents[2]
 HUB = REPO / "deploy" / "jupyterhub"

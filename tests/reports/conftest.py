@@ -25,7 +25,7 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
 @pytest.fixture(scope="session")
 def graded_course(tmp_path_factory):
     """A course folder with the sample students graded on ``ASSIGNMENTS`` (do not modify it)."""
-    from autograder import quickstart
+    from autograder.cli import quickstart
 
     folder = tmp_path_factory.mktemp("reports") / "course"
     with contextlib.redirect_stdout(io.StringIO()):

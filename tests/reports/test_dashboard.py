@@ -7,7 +7,9 @@ import struct
 
 import pytest
 
-from autograder import catalogue, gradebook, results, samples
+from autograder.build import samples
+from autograder.checks import catalogue
+from autograder.grade import gradebook, results
 from autograder.reports import dashboard
 from autograder.reports.dashboard import DashboardError
 

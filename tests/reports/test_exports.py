@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from autograder import gradebook, results
+from autograder.grade import gradebook, results
 from autograder.reports import exports
 from autograder.reports.exports import ExportError, UnmatchedStudents
 

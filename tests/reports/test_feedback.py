@@ -19,7 +19,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import catalogue, engine, results, samples
+from autograder.build import samples
+from autograder.checks import catalogue, judge
+from autograder.grade import results
 from autograder.reports import feedback, plots
 
 REPO = Path(__file__).resolve().parents[2]
@@ -191,7 +193,7 @@ def test_odd_records_still_render():
 
 
 def test_generate_runs_nbgrader_first_then_writes_our_pages(tmp_path, monkeypatch):
-    from autograder import grading
+    from autograder.grade import nbgrader_commands
 
     results.write(tmp_path, a_record())
     page = tmp_path / "feedback" / "zoe" / "planar_classification" / "report.html"
@@ -205,7 +207,7 @@ def test_generate_runs_nbgrader_first_then_writes_our_pages(tmp_path, monkeypatc
         calls.append((assignment, student))
         return subprocess.CompletedProcess([], outcome["code"], "", outcome["stderr"])
 
-    monkeypatch.setattr(grading, "generate_feedback", nbgrader)
+    monkeypatch.setattr(nbgrader_commands, "generate_feedback", nbgrader)
     assert feedback.write(tmp_path) == [page]  # a page from before is deleted by nbgrader, then written again
     assert feedback.generate(tmp_path) == [page] and page.is_file()
     assert (page.parent / "planar_classification.html").is_file() and page.stat().st_mode & 0o777 == 0o644
@@ -344,7 +346,7 @@ def hidden_input_values(seed=0):
         for check in catalogue.checks(assignment):
             if not check.hidden:
                 continue
-            for x in float_values(engine.make_inputs(check, seed), []):
+            for x in float_values(judge.make_inputs(check, seed), []):
                 shown = f"{abs(x):.6g}"
                 if abs(x) > 1e-3 and "e" not in shown and len(shown.replace(".", "").lstrip("0")) == 6:
                     values.append(abs(x))
@@ -402,7 +404,7 @@ def test_no_hidden_tests_inputs_or_reference_code_in_any_feedback(graded_course,
             raw = page_path.read_text(encoding="utf-8")
             text = source_text(raw)
             where = page_path.relative_to(course)
-            for marker in ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "autograder.notebook", 'grade("',
+            for marker in ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "autograder.reports.cell_report", 'grade("',
                            "grade(&quot;", "NNDL_GRADING_SEED"):
                 assert marker not in raw and marker not in text, (where, marker)
             known = "" if ours else known_to_student(course, student, assignment)

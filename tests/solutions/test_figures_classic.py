@@ -7,7 +7,7 @@ suite a minute and a half for nothing.
 """
 import pytest
 
-from autograder import figures
+from autograder.build import figures
 
 pytestmark = [pytest.mark.slow, pytest.mark.classic]
 

@@ -4,7 +4,7 @@ import inspect
 
 import pytest
 
-from autograder.namespace import ASSIGNMENTS
+from autograder.checks.namespace import ASSIGNMENTS
 import importlib
 
 # Functions whose loops run over gradient-descent iterations or layers, by design.

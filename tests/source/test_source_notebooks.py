@@ -7,8 +7,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder import course, runner
-from autograder.namespace import ASSIGNMENTS
+from autograder.build import course
+from autograder.grade import runner
+from autograder.checks.namespace import ASSIGNMENTS
 
 pytestmark = pytest.mark.slow
 REPO = course.repo_root()

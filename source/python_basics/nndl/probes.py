@@ -1,7 +1,7 @@
 """Probes: the half of a check that runs beside the student's code.
 
 A probe only calls the student's functions on given inputs and returns plain data; it
-compares nothing and scores nothing. It depends on NumPy and ``autograder.student.plain`` alone, so it
+compares nothing and scores nothing. It depends on NumPy and ``autograder.nndl.plain`` alone, so it
 can run in the student's kernel while the judging happens elsewhere.
 """
 import copy
@@ -134,7 +134,7 @@ def run_probe(namespace, probe, function, inputs, options):
     ``status`` is "ok", "not implemented" (the stub's NotImplementedError), "missing" (the
     function is not defined: ``name`` says which) or "error" (any other exception: ``type`` and
     ``message``; ``error`` is both as one sentence). A grader reading this from a student's kernel
-    trusts none of it but the value (``autograder.received``); the texts serve the student's own
+    trusts none of it but the value (``autograder.checks.received``); the texts serve the student's own
     checks.
     """
     try:

@@ -1,7 +1,7 @@
 import numpy as np
 
-from autograder.student.compare import Rules, Tolerance, compare
-from autograder.student.plain import to_plain
+from autograder.nndl.compare import Rules, Tolerance, compare
+from autograder.nndl.plain import to_plain
 
 
 def problems(expected, received, **kw):

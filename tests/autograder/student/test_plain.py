@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from autograder.student.plain import decode, encode, to_plain
+from autograder.nndl.plain import decode, encode, to_plain
 
 
 def test_round_trip_keeps_types_shapes_and_values():

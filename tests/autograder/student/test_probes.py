@@ -1,6 +1,6 @@
 import numpy as np
 
-from autograder.student.probes import run_probe
+from autograder.nndl.probes import run_probe
 
 
 def _stub(x):
@@ -54,7 +54,7 @@ def test_np_seed_option_seeds_the_global_generator():
 
 def test_gradient_probe_restores_every_parameter():
     from solutions import planar_classification as ref
-    from autograder.namespace import reference_namespace
+    from autograder.checks.namespace import reference_namespace
 
     rng = np.random.default_rng(0)
     params = {"W1": rng.normal(size=(3, 2)), "b1": rng.normal(size=(3, 1)),
@@ -70,7 +70,7 @@ def test_gradient_probe_restores_every_parameter():
 
 def test_student_probes_never_call_the_cost():
     """Without the grader's option a gradient probe runs forward and backward only: a cost that lies is never asked."""
-    from autograder.namespace import reference_namespace
+    from autograder.checks.namespace import reference_namespace
 
     def cost(*args):
         raise AssertionError("the student's cost was called")

@@ -1,0 +1,61 @@
+"""Checks and mistakes, declared as data.
+
+A ``Check`` says what is graded and how: which function, how many points, public or hidden,
+how inputs are made from a seed (``inputs``), what runs in the student's process (``probe``)
+and how the result is judged (``judge`` with its tolerance and rules). A ``Mistake`` is a
+known wrong answer: a mutant of the reference and the checks it must fail.
+"""
+from dataclasses import dataclass, field
+from typing import Callable
+
+from autograder.nndl.compare import Rules, Tolerance
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str  # "<assignment>/<function>/<what>", unique
+    function: str  # the graded function
+    points: float
+    hidden: bool
+    message: str  # what the check is about, in the student's words
+    inputs: Callable  # inputs(rng) -> plain data: the probe's inputs
+    probe: str = "call"  # name of a function in autograder.nndl.probes
+    judge: str = "values"  # name of a function in autograder.nndl.judges
+    tolerance: Tolerance = Tolerance()
+    rules: Rules = Rules()
+    options: dict = field(default_factory=dict)  # passed to the probe and the judge
+
+    @property
+    def assignment(self):
+        return self.id.split("/", 1)[0]
+
+    def options_for_probe(self):
+        """The options a probe sees: plain values only (judge options may hold functions)."""
+        return {k: v for k, v in self.options.items() if not callable(v)}
+
+
+@dataclass(frozen=True)
+class Mistake:
+    name: str  # short, stable identifier, e.g. "missing-1/m"
+    title: str  # what the student did, in a few words
+    hint: str  # what to do about it
+    function: str  # the function the mutant replaces
+    mutant: Callable  # the reference with this mistake
+    fails: tuple  # ids of the checks this mistake must fail
+    assignment: str = ""
+
+
+@dataclass
+class Verdict:
+    check: str
+    function: str
+    points: float
+    score: float
+    hidden: bool
+    status: str  # "passed", "failed", "not implemented", "missing", "error"; set by the grader: "timeout", "crashed"
+    messages: list = field(default_factory=list)
+    diagnosis: list = field(default_factory=list)  # names of matched mistakes
+
+    @property
+    def passed(self):
+        return self.status == "passed"

@@ -1,0 +1,1 @@
+"""The ``nndl`` command line."""

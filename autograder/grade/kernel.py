@@ -1,0 +1,453 @@
+"""One submission's sandboxed kernel: run code with a timeout, record outputs within limits, recover.
+
+``Session`` owns the kernel of one submission. ``run(code, timeout, sink)`` sends one execute
+request and reads its messages into ``sink`` (``Outputs`` for a notebook cell, ``ProbeStream``
+for a probe's answer) until the reply, the timeout or the kernel's death. A cell that runs too
+long is interrupted, and the kernel restarted if it does not come back; a kernel that dies (or
+asks to exit, or is stopped by the sandbox's memory guard) is restarted and the cells that had
+completed are replayed. Every replay is charged to the notebook's budget (``budget_end``), so a
+fault costs the same time whatever the order of events, and the runner's total stays within
+what the coordinator's watchdog allows.
+
+What happened is counted in ``faults`` (typed, set here: never read back from any message) and
+told in ``messages`` (sentences for the instructor and the student); those about a problem of
+the run are also in ``alerts``, so that reports need not guess from words which ones matter.
+
+Outputs are the kernel's, so every kind is bounded: per cell (``CELL_LIMIT`` bytes,
+``STREAM_LIMIT`` characters of text) and for the whole notebook together (``NOTEBOOK_LIMIT``),
+``update_display_data`` included.
+"""
+import json
+import queue
+import time
+from dataclasses import dataclass
+
+import nbformat
+
+from autograder.grade import sandbox
+
+STREAM_LIMIT = 100_000  # characters of stdout/stderr kept per cell
+OUTPUT_LIMIT = CELL_LIMIT = 2_000_000  # bytes of all outputs (figures included) kept per cell
+NOTEBOOK_LIMIT = 8_000_000  # bytes of the outputs of all cells together
+RESULT_LIMIT = 64_000_000  # characters of a probe's output read before giving up on it
+INTERRUPT_GRACE = 5.0  # seconds an interrupted kernel has to come back before it is restarted
+POLL = 0.2  # seconds between liveness checks while waiting for the kernel
+MAX_RESTARTS = 20  # kernel restarts allowed for one submission
+FAULTS = ("timeouts", "deaths", "exits", "memory", "restarts")
+
+
+class Budget:
+    """Bytes of output the whole notebook may still keep."""
+
+    def __init__(self, total=NOTEBOOK_LIMIT):
+        self.left = total
+
+
+class Outputs:
+    """The outputs of one execution, recorded from iopub messages, within the cell's and the notebook's limits."""
+
+    foreign = False  # outputs under another request's header are not this cell's
+
+    def __init__(self, keep=True, budget=None):
+        self.keep = keep
+        self.budget = budget if budget is not None else Budget()
+        self.outputs = []
+        self.sizes = []  # bytes charged for each output
+        self.stream_chars = 0
+        self.bytes = 0
+        self.truncated = False
+        self.clear_on_next = False
+        self.display_ids = {}
+
+    def _charge(self, size, stream=False):
+        """Take ``size`` bytes (``size`` may be negative: a smaller replacement); False when there is no room."""
+        if self.truncated:
+            return False
+        if (self.bytes + size > CELL_LIMIT or size > self.budget.left
+                or (stream and self.stream_chars + size > STREAM_LIMIT)):
+            self.truncated = True
+            return False
+        self.bytes += size
+        self.budget.left -= size
+        if stream:
+            self.stream_chars += size
+        return True
+
+    def add(self, msg_type, content):
+        if not self.keep:
+            return
+        if msg_type == "clear_output":
+            if content.get("wait"):
+                self.clear_on_next = True
+            else:
+                self._clear()
+            return
+        if msg_type == "update_display_data":
+            self._update(content)
+            return
+        if msg_type not in ("stream", "display_data", "execute_result", "error"):
+            return
+        if self.clear_on_next:
+            self._clear()
+        if msg_type == "stream":
+            text = str(content.get("text", ""))
+            if not self._charge(len(text), stream=True):
+                return
+            last = self.outputs[-1] if self.outputs else None
+            if last is not None and last["output_type"] == "stream" and last["name"] == content.get("name"):
+                last["text"] += text
+                self.sizes[-1] += len(text)
+            else:
+                name = content.get("name") if content.get("name") in ("stdout", "stderr") else "stdout"
+                self.outputs.append(nbformat.v4.new_output("stream", name=name, text=text))
+                self.sizes.append(len(text))
+            return
+        size = _size(content)
+        if not self._charge(size):
+            return
+        if msg_type == "error":
+            traceback = content.get("traceback", [])
+            self.outputs.append(nbformat.v4.new_output(
+                "error", ename=str(content.get("ename", "")), evalue=str(content.get("evalue", "")),
+                traceback=[str(line) for line in traceback] if isinstance(traceback, list) else []))
+            self.sizes.append(size)
+            return
+        output = nbformat.v4.new_output(msg_type, data=_mapping(content.get("data")),
+                                        metadata=_mapping(content.get("metadata")))
+        if msg_type == "execute_result":
+            count = content.get("execution_count")
+            output["execution_count"] = count if isinstance(count, int) and not isinstance(count, bool) else None
+        display_id = _mapping(content.get("transient")).get("display_id")
+        if isinstance(display_id, str):
+            self.display_ids.setdefault(display_id, []).append(len(self.outputs))
+        self.outputs.append(output)
+        self.sizes.append(size)
+
+    def _update(self, content):
+        """``update_display_data``: replace the data of earlier outputs, each replacement charged anew."""
+        display_id = _mapping(content.get("transient")).get("display_id")
+        if not isinstance(display_id, str):
+            return
+        size = _size({"data": content.get("data"), "metadata": content.get("metadata")})
+        for index in self.display_ids.get(display_id, []):
+            if not self._charge(size - self.sizes[index]):
+                return
+            self.sizes[index] = size
+            self.outputs[index]["data"] = _mapping(content.get("data"))
+            self.outputs[index]["metadata"] = _mapping(content.get("metadata"))
+
+    def _clear(self):
+        self.budget.left += self.bytes
+        self.outputs, self.sizes, self.display_ids = [], [], {}
+        self.bytes = self.stream_chars = 0
+        self.clear_on_next = False
+
+    def text(self, name="stdout"):
+        return "".join(o["text"] for o in self.outputs if o["output_type"] == "stream" and o["name"] == name)
+
+    def final(self):
+        """The outputs to store in the notebook, with a note when some were dropped."""
+        outputs = list(self.outputs)
+        if self.truncated:
+            outputs.append(nbformat.v4.new_output(
+                "stream", name="stdout",
+                text=f"\n[output truncated by the grader: more than {STREAM_LIMIT // 1000} kB of text "
+                     f"or {CELL_LIMIT // 1_000_000} MB of output in one cell, or "
+                     f"{NOTEBOOK_LIMIT // 1_000_000} MB in the whole notebook]\n"))
+        return outputs
+
+
+def _mapping(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _size(content):
+    try:
+        return len(json.dumps(content, default=str))
+    except (TypeError, ValueError, RecursionError):
+        return CELL_LIMIT + 1  # what cannot even be measured is not kept
+
+
+class ProbeStream:
+    """Collects the stdout text of a probe request (not kept in the notebook), with a limit.
+
+    Stdout under any request's header counts: a student who replaced ``sys.stdout`` leaves the
+    kernel's own stream tagged with an older request, and only the nonce tells our answer apart.
+    """
+
+    foreign = True
+
+    def __init__(self):
+        self.parts, self.size, self.too_large = [], 0, False
+
+    def add(self, msg_type, content):
+        if msg_type != "stream" or content.get("name") != "stdout" or self.too_large:
+            return
+        text = content.get("text", "")
+        if not isinstance(text, str):
+            return
+        self.size += len(text)
+        if self.size > RESULT_LIMIT:
+            self.too_large, self.parts = True, []
+            return
+        self.parts.append(text)
+
+    def text(self):
+        return "".join(self.parts)
+
+
+@dataclass
+class Run:
+    status: str  # "ok", "error" (the code raised), "timeout", "died", "no kernel"
+    execution_count: int = None
+    seconds: float = 0.0
+    exited: bool = False  # the code completed but asked the kernel to exit (it was restarted)
+    memory: bool = False  # the sandbox's memory guard stopped the kernel
+
+
+class Session:
+    """One sandboxed kernel and the history needed to rebuild its state after a restart."""
+
+    def __init__(self, files, policy, env, messages, cell_timeout, budget_end, allow_unsandboxed=False,
+                 bootstrap="pass"):
+        self.files, self.policy, self.env, self.messages = files, policy, env, messages
+        self.cell_timeout, self.budget_end = cell_timeout, budget_end
+        self.allow_unsandboxed, self.bootstrap = allow_unsandboxed, bootstrap
+        self.kernel = None
+        self.mode = None  # the sandbox mode the kernel ran in
+        self.missing = []  # what that mode does not enforce
+        self.history = []  # (cell number, code) of the cells that completed, in order: replayed after a restart
+        self.faults = dict.fromkeys(FAULTS, 0)
+        self.start_error = None  # why no kernel could be started (the submission is then not graded)
+        self.alerts = []  # the sentences of ``messages`` that tell of a problem of the run (also in ``messages``)
+
+    # -- starting and stopping
+
+    def _new_kernel(self):
+        kwargs = {"env": self.env}
+        if self.policy is not None:
+            kwargs["policy"] = self.policy
+        if self.allow_unsandboxed:
+            kwargs["allow_unsandboxed"] = True
+        return sandbox.start_kernel(self.files, **kwargs)
+
+    def start(self):
+        """Start the kernel; False (``start_error`` says why) when the sandbox could not start one.
+
+        ``sandbox.SandboxUnavailable`` (this machine cannot isolate at all) is raised: it is not
+        one submission's problem, and grading must stop.
+        """
+        try:
+            self.kernel = self._new_kernel()
+        except sandbox.SandboxUnavailable:
+            raise
+        except Exception as exc:  # the sandbox reports its failures as exceptions of several kinds
+            self.start_error = f"no kernel could be started ({describe(exc)})"
+            self.kernel = None
+            return False
+        self.mode = getattr(self.kernel, "mode", None)
+        self.missing = [str(m) for m in getattr(self.kernel, "missing", None) or []]
+        if not self._bootstrap():
+            self.alert("The kernel did not answer its first request.")
+        return True
+
+    def alert(self, sentence):
+        """Tell what went wrong while the notebook ran (a timeout, a death, a restart): an alert for reports."""
+        self.messages.append(sentence)
+        self.alerts.append(sentence)
+
+    def shutdown(self):
+        if self.kernel is not None:
+            try:
+                self.kernel.shutdown()
+            except Exception:  # shutting down a dead or broken kernel may fail; nothing is lost
+                pass
+            self.kernel = None
+
+    def _bootstrap(self):
+        return self._execute(self.bootstrap, self.cell_timeout, Outputs(keep=False), store_history=False).status == "ok"
+
+    def alive(self):
+        if self.kernel is None:
+            return False
+        try:
+            return bool(self.kernel.is_alive())
+        except Exception:
+            return False
+
+    def left(self):
+        """Seconds left of the notebook's budget (cells and replays)."""
+        return self.budget_end - time.monotonic()
+
+    # -- running code
+
+    def run(self, code, timeout, sink, store_history=True, what="a cell"):
+        """Run ``code``; on a timeout or a death, bring a usable kernel back. Returns a ``Run``."""
+        if self.kernel is None:
+            return Run("no kernel")
+        result = self._execute(code, timeout, sink, store_history)
+        if result.exited:
+            self.faults["exits"] += 1
+            self.alert(f"{_capital(what)} asked the kernel to exit.")
+            self._restart()
+        elif result.status == "timeout":
+            self.faults["timeouts"] += 1
+            self._recover_from_timeout(what, timeout)
+        elif result.status == "died":
+            self.faults["deaths"] += 1
+            if result.memory:
+                self.faults["memory"] += 1
+                limit = getattr(self.policy or sandbox.Policy(), "total_memory_bytes", None)
+                amount = f"more than {limit / 2**30:g} GiB" if limit else "too much memory"
+                self.alert(f"The kernel's processes used {amount} together while running {what}; "
+                                     "the sandbox stopped them.")
+            else:
+                self.alert(f"The kernel died while running {what}.")
+            self._restart()
+        return result
+
+    def _execute(self, code, timeout, sink, store_history):
+        start = time.monotonic()
+        deadline = start + max(timeout, 0.0)
+        client = self.kernel.client
+        try:
+            msg_id = client.execute(code, silent=False, store_history=store_history, allow_stdin=False,
+                                    stop_on_error=False)
+        except Exception:
+            return self._ended("died" if not self.alive() else "error", start)
+        status = self._wait(msg_id, deadline, sink)
+        if status in ("timeout", "died"):
+            return self._ended(status, start)
+        content = status.get("content", {})
+        payload = content.get("payload") or []
+        exited = any(isinstance(p, dict) and p.get("source") == "ask_exit" and not p.get("keepkernel")
+                     for p in payload)
+        count = content.get("execution_count")
+        return Run("ok" if content.get("status") == "ok" else "error",
+                   execution_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+                   seconds=time.monotonic() - start, exited=exited)
+
+    def _ended(self, status, start):
+        memory = status == "died" and getattr(self.kernel, "stop_reason", None) == "memory"
+        return Run(status, seconds=time.monotonic() - start, memory=memory)
+
+    def _wait(self, msg_id, deadline, sink):
+        """Read iopub and shell until the reply and the idle status of ``msg_id``; the reply, or a status."""
+        client = self.kernel.client
+        idle, reply = False, None
+        while not (idle and reply is not None):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return "timeout"
+            if not idle:
+                try:
+                    msg = client.get_iopub_msg(timeout=min(POLL, remaining))
+                except queue.Empty:
+                    if not self.alive():
+                        return "died"
+                    reply = reply or self._reply(msg_id, 0)
+                    continue
+                except Exception:  # a closed channel: the kernel is gone
+                    return "died" if not self.alive() else "timeout"
+                msg_type = msg.get("msg_type") or msg.get("header", {}).get("msg_type")
+                content = _mapping(msg.get("content"))
+                if _mapping(msg.get("parent_header")).get("msg_id") != msg_id:
+                    if sink.foreign:  # output the student's code sent under another request's header
+                        sink.add(msg_type, content)
+                    continue
+                if msg_type == "status":
+                    idle = content.get("execution_state") == "idle"
+                else:
+                    sink.add(msg_type, content)
+            else:
+                reply = self._reply(msg_id, min(POLL, remaining))
+                if reply is None and not self.alive():
+                    return "died"
+        return reply
+
+    def _reply(self, msg_id, timeout):
+        """The shell reply to ``msg_id`` if one arrives within ``timeout`` s (replies to older requests are dropped)."""
+        client = self.kernel.client
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                msg = client.get_shell_msg(timeout=max(end - time.monotonic(), 0.0))
+            except Exception:  # queue.Empty, or a closed channel
+                return None
+            if _mapping(msg.get("parent_header")).get("msg_id") == msg_id:
+                return msg
+
+    # -- recovering
+
+    def _recover_from_timeout(self, what, timeout):
+        try:
+            self.kernel.interrupt()
+        except Exception:
+            pass
+        if self._execute("pass", INTERRUPT_GRACE, Outputs(keep=False), store_history=False).status == "ok":
+            self.alert(f"{_capital(what)} timed out after {timeout:g} s and was interrupted.")
+            return
+        self.alert(f"{_capital(what)} timed out after {timeout:g} s and the kernel did not "
+                             "come back from the interrupt.")
+        self._restart()
+
+    def _restart(self):
+        """A fresh kernel with the completed cells replayed; ``self.kernel`` is None when that fails.
+
+        The replay is charged to the notebook's budget: when the budget runs out, the kernel keeps
+        only the cells replayed so far.
+        """
+        if self.faults["restarts"] >= MAX_RESTARTS:
+            self.alert(f"The kernel was not restarted again: it was restarted {MAX_RESTARTS} times already.")
+            self.shutdown()
+            return
+        self.faults["restarts"] += 1
+        self.shutdown()
+        try:
+            self.kernel = self._new_kernel()
+        except Exception as exc:
+            self.alert(f"The kernel could not be restarted ({describe(exc)}).")
+            self.kernel = None
+            return
+        if not self._bootstrap():
+            self.alert("The restarted kernel did not answer its first request.")
+        for position, (number, code) in enumerate(self.history):
+            timeout = min(self.cell_timeout, self.left())
+            if timeout <= 0:
+                self.alert(f"Replaying the notebook after the restart stopped at cell {number}: the "
+                                     "notebook's time was used up; the kernel holds only the cells before it.")
+                self.history = self.history[:position]
+                return
+            result = self._execute(code, timeout, Outputs(keep=False), store_history=True)
+            if result.status in ("timeout", "died") or result.exited:
+                outcome = "it asked the kernel to exit" if result.exited else (
+                    "it timed out" if result.status == "timeout" else "the kernel died")
+                self.alert(f"Replaying the notebook after the restart stopped at cell {number} ({outcome}); "
+                                     "the kernel holds only the cells before it.")
+                self.history = self.history[:position]
+                if result.status == "timeout" and not result.exited:
+                    self._interrupt_or_restart()
+                else:
+                    self._restart()
+                return
+        self.alert(f"The kernel was restarted and the {len(self.history)} notebook cell(s) that had "
+                             "completed before were run again.")
+
+    def _interrupt_or_restart(self):
+        try:
+            self.kernel.interrupt()
+        except Exception:
+            pass
+        if self._execute("pass", INTERRUPT_GRACE, Outputs(keep=False), store_history=False).status != "ok":
+            self._restart()
+
+
+def _capital(text):
+    return text[:1].upper() + text[1:]
+
+
+def describe(exc):
+    """``Type: message`` of an exception, the message cut at 300 characters."""
+    text = str(exc)
+    text = text[:300] + "..." if len(text) > 300 else text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,386 @@
+"""Grade one submission out of process: student code in a sandboxed kernel, judging here.
+
+``grade_notebook`` takes the student's notebook as nbgrader sanitized it, starts a sandboxed
+kernel with our support package ``nndl/`` (never the student's copy), runs the notebook's code
+cells in order except the test cells (the grader's cells never run in the kernel), and records
+their outputs (``autograder.grade.kernel``). Then every check of the assignment sends the kernel a
+*probe request*: code that builds a private module from the source text of
+``autograder/nndl/plain.py`` and ``probes.py``, runs the probe on the kernel's user namespace
+with the check's plain inputs, and writes the answer as JSON between two markers that carry a
+fresh random nonce. The grader decodes that JSON with ``plain.decode`` (no pickle), rebuilds it
+as trusted data (``autograder.checks.received``: the kernel chooses neither a status nor a text a report
+shows), judges it with ``judge.judge`` and sums the scores: nothing the student's code prints,
+patches or redefines can add a point. The seed, the reference and the judges stay in this
+process; nothing of the grader is imported into or sent to the kernel but the probes' source.
+
+Each function's report replaces the outputs of its test cell, followed by an ``execute_result``
+holding the points earned, so nbgrader's ``determine_grade`` (autograde, formgrader, feedback,
+export) reads our scores from the returned notebook.
+
+A check whose probe times out, kills the kernel or answers garbage gets the grader's own status
+(``timeout``, ``crashed``, ``error``) and sentence. A submission whose kernel cannot start at all
+is ``NOT_GRADED``: it must not be recorded as a 0, and the next run tries it again.
+"""
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import nbformat
+
+from autograder.checks import catalogue, judge, received
+from autograder.grade import results, sandbox
+from autograder.reports.cell_report import format_verdicts
+from autograder.grade.kernel import Budget, Outputs, ProbeStream, Session
+from autograder.grade.kernel import STREAM_LIMIT  # noqa: F401 (re-exported: the limits of the graded notebook)
+from autograder.checks.spec import Verdict
+from autograder.nndl import plain
+from autograder.threads import ONE_THREAD
+
+STUDENT_DIR = Path(plain.__file__).resolve().parent
+PROBE_MODULES = ("plain", "probes")  # built, in this order, inside the kernel from our own source text
+PROBE_RECURSION = 3000  # the recursion limit while a probe runs, whatever the student set (restored after)
+KERNEL_ENV = {"NNDL_GRADING": "1", **ONE_THREAD}  # what the kernel's environment gets; never the grading seed
+IO_MODULE = "_nndl_grader_io"  # where the kernel keeps its stdout before any student code runs
+BOOTSTRAP = f"""\
+import sys as _nndl_sys, types as _nndl_types
+_nndl_io = _nndl_types.ModuleType({IO_MODULE!r})
+_nndl_io.stdout = _nndl_sys.stdout
+_nndl_sys.modules[{IO_MODULE!r}] = _nndl_io
+del _nndl_sys, _nndl_types, _nndl_io
+try:
+    get_ipython().ask_exit = lambda: None  # exit() and quit() leave the kernel running
+except Exception:
+    pass
+"""
+GRADED, NOT_GRADED = "graded", "not graded"
+
+
+@dataclass
+class Timeouts:
+    cell: float = 120.0  # one notebook cell
+    notebook: float = 900.0  # all cells of the notebook together, replays after a restart included
+    probe: float = 60.0  # one check's probe
+
+
+@dataclass
+class SubmissionResult:
+    assignment: str
+    student: str
+    seed: int
+    verdicts: list  # one dict per check: asdict(Verdict)
+    scores: dict  # {function: points earned}
+    max_scores: dict  # {function: points}
+    notebook: dict  # the graded notebook (nbformat dict), test cells carrying our reports and scores
+    messages: list  # sentences about the run: timeouts, kernel deaths, restarts
+    duration: float
+    figures: list = field(default_factory=list)  # plot data of public model checks (results.figure_data)
+    status: str = GRADED  # or NOT_GRADED: no kernel could be started (``reason``); nothing may be recorded
+    reason: str = ""
+    sandbox: str = ""  # the sandbox mode the kernel ran in ("full", "rootless", "unsandboxed")
+    unenforced: list = field(default_factory=list)  # what that mode does not enforce (sentences)
+    faults: dict = field(default_factory=dict)  # {"timeouts": n, "deaths": n, "exits": n, "memory": n, "restarts": n}
+    alerts: list = field(default_factory=list)  # the sentences of ``messages`` about a problem of the run
+
+    @property
+    def score(self):
+        return float(sum(self.scores.values()))
+
+    @property
+    def max_score(self):
+        return float(sum(self.max_scores.values()))
+
+
+def _nbgrader(cell):
+    meta = cell.get("metadata", {})
+    meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def is_test_cell(cell):
+    """An nbgrader grade cell that is not a solution cell: its code is ours and never runs in the kernel."""
+    meta = _nbgrader(cell)
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def test_cell_function(cell):
+    """The function a test cell grades: its grade_id ``<function>_tests``."""
+    grade_id = _nbgrader(cell).get("grade_id", "")
+    return grade_id[:-len("_tests")] if isinstance(grade_id, str) and grade_id.endswith("_tests") else None
+
+
+def kernel_files(notebook_path, assignment, support_dir):
+    """The files staged for the kernel: our support package only, never the student's nndl/.
+
+    The notebook itself is not staged: the cells are sent one by one, and the sanitized notebook
+    holds the test cells that nbgrader restored.
+    """
+    files = {}
+    support_dir = Path(support_dir)
+    for path in sorted(support_dir.rglob("*")):
+        relative = path.relative_to(support_dir)
+        if path.is_file() and "__pycache__" not in relative.parts and path.suffix != ".pyc":
+            files[f"nndl/{relative.as_posix()}"] = path
+    return files
+
+
+# ---------------------------------------------------------------- probes
+
+
+def probe_code(check, inputs, nonce):
+    """The code sent to the kernel for one probe: builds our probe modules from source, runs, prints.
+
+    Every builtin it uses comes from the ``builtins`` module itself, so a student's function
+    named ``compile``, ``exec`` or ``type`` changes nothing; the recursion limit is set to
+    ``PROBE_RECURSION`` while it runs (a student's lowered limit would otherwise decide, at
+    random depths, whether the answer comes back).
+    """
+    sources = {name: (STUDENT_DIR / f"{name}.py").read_text(encoding="utf-8") for name in PROBE_MODULES}
+    package = f"_nndl_probe_{nonce}"
+    return f"""\
+def {package}(namespace):
+    import builtins as B
+    import sys as S
+    out = B.getattr(S.modules.get({IO_MODULE!r}), "stdout", None) or S.stdout
+    limit = S.getrecursionlimit()
+    text = None
+    try:
+        S.setrecursionlimit({PROBE_RECURSION})
+        import types as T
+        sources = {sources!r}
+        root = T.ModuleType({package!r})
+        root.__path__ = []
+        modules = {{}}
+        S.modules[{package!r}] = root
+        try:
+            for name in {PROBE_MODULES!r}:
+                module = T.ModuleType({package!r} + "." + name)
+                module.__package__ = {package!r}
+                module.__dict__["__builtins__"] = B
+                S.modules[module.__name__] = module
+                B.exec(B.compile(sources[name], "<grader " + name + ">", "exec"), module.__dict__)
+                modules[name] = module
+        finally:
+            for name in [{package!r}] + [{package!r} + "." + n for n in {PROBE_MODULES!r}]:
+                S.modules.pop(name, None)
+        plain, probes = modules["plain"], modules["probes"]
+        inputs = plain.decode({plain.encode(inputs)!r})
+        options = plain.decode({plain.encode(check.options_for_probe())!r})
+        result = probes.run_probe(namespace, {check.probe!r}, {check.function!r}, inputs, options)
+        text = plain.encode(result)
+    except B.BaseException as exc:
+        name = "".join(c for c in B.type(exc).__name__ if c.isalnum() or c == "_")[:60] or "Exception"
+        text = '{{"status": "error", "type": "' + name + '", "message": "the probe failed in the kernel"}}'
+    finally:
+        try:
+            S.setrecursionlimit(limit)
+        except B.BaseException:
+            pass
+    out.write("\\n<<{nonce}>>" + text + "<</{nonce}>>\\n")
+    out.flush()
+try:
+    {package}(globals())
+finally:
+    del {package}
+"""
+
+
+def parse_probe_output(text, nonce, functions=None):
+    """The probe answer framed by ``nonce`` in ``text``, rebuilt as trusted data; None when malformed or absent.
+
+    ``functions``: the names a "missing" answer may name (default: every graded function of the course).
+    """
+    start, end = f"<<{nonce}>>", f"<</{nonce}>>"
+    if text.count(start) != 1 or text.count(end) != 1:
+        return None
+    body = text[text.index(start) + len(start):text.index(end)]
+    try:
+        frame = plain.decode(body)
+        return received.from_kernel(frame, _functions() if functions is None else functions)
+    except (ValueError, TypeError, KeyError, RecursionError, received.Malformed):
+        return None  # malformed JSON, arrays, numbers or fields: whatever the kernel sent, it is not a result
+
+
+def _functions(assignment=None):
+    """The graded functions of ``assignment`` (of every assignment when None), and the helpers probes call."""
+    from autograder.checks.namespace import ASSIGNMENTS
+
+    names = set()
+    for a in ([assignment] if assignment else ASSIGNMENTS):
+        names.update(c.function for c in catalogue.checks(a))
+    return names | {"forward_propagation", "L_model_forward", "compute_cost"}
+
+
+# ---------------------------------------------------------------- grading
+
+
+def _lost(check, status, sentence):
+    """The verdict of a check whose probe gave nothing usable: the grader's own status and sentence."""
+    return Verdict(check=check.id, function=check.function, points=check.points, score=0.0, hidden=check.hidden,
+                   status=status, messages=[sentence])
+
+
+def _judge(check, seed, answer):
+    try:
+        return judge.judge(check, seed, answer)
+    except Exception as exc:  # a crafted value a judge cannot handle costs the check, not the batch
+        return _lost(check, "error", f"the result could not be judged ({type(exc).__name__})")
+
+
+def _run_probe(session, check, seed, timeout, figures=None, functions=None):
+    inputs = judge.make_inputs(check, seed)
+    nonce = secrets.token_hex(16)
+    sink = ProbeStream()
+    what = f"the check {check.id}"
+    result = session.run(probe_code(check, inputs, nonce), timeout, sink, store_history=False, what=what)
+    if result.status == "no kernel":
+        return _lost(check, "crashed", "there was no kernel left to run the check in")
+    if result.status == "timeout":
+        return _lost(check, "timeout", f"{check.function} timed out after {timeout:g} s")
+    if result.status == "died":
+        if result.memory:
+            return _lost(check, "crashed", f"the kernel ran out of memory while checking {check.function}")
+        return _lost(check, "crashed", f"the kernel died while checking {check.function} "
+                                       "(did the code exit the process or run out of memory?)")
+    if sink.too_large:
+        return _lost(check, "error", "the result was too large to be checked")
+    answer = parse_probe_output(sink.text(), nonce, functions)
+    if answer is None:
+        return _lost(check, "error", "the check's result did not come back from the kernel intact "
+                                     "(was the output redirected or the interpreter patched?)")
+    if figures is not None and not check.hidden:
+        try:
+            figure = results.figure_data(check, seed, answer)
+        except Exception:  # a plot is a bonus: a result it cannot use costs nothing
+            figure = None
+        if figure is not None:
+            figures.append(figure)
+    return _judge(check, seed, answer)
+
+
+def _execute_notebook(session, nb, timeouts, messages):
+    """Run the student's code cells in order (never the test cells), recording their outputs."""
+    budget = Budget()
+    for index, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code" or is_test_cell(cell) or not str(cell.get("source", "")).strip():
+            continue
+        remaining = session.left()
+        if remaining <= 0:
+            session.alert(f"The notebook used up its {timeouts.notebook:g} s; its code cells from cell "
+                            f"{index + 1} on were not run.")
+            return
+        if session.kernel is None:
+            session.alert(f"No kernel was left to run the notebook's cells from cell {index + 1} on.")
+            return
+        timeout = min(timeouts.cell, remaining)
+        sink = Outputs(budget=budget)
+        result = session.run(str(cell.source), timeout, sink, what=f"cell {index + 1}")
+        cell.outputs = sink.final()
+        cell.execution_count = result.execution_count
+        if result.exited:
+            cell.outputs.append(_note("[this cell asked the kernel to exit; the grader restarted it without this cell]"))
+        elif result.status in ("ok", "error"):
+            session.history.append((index + 1, str(cell.source)))
+        elif result.status == "timeout":
+            note = (f"cell timed out after {timeout:g} s" if timeout >= timeouts.cell
+                    else f"the notebook's {timeouts.notebook:g} s were used up while this cell ran")
+            cell.outputs.append(_note(f"[interrupted by the grader: the {note}]"))
+        elif result.status == "died":
+            why = "ran out of memory" if result.memory else "died"
+            cell.outputs.append(_note(f"[the kernel {why} while this cell ran; it was restarted without this cell]"))
+
+
+def _note(text):
+    return nbformat.v4.new_output("stream", name="stdout", text=f"\n{text}\n")
+
+
+def _report_cells(nb, assignment, verdicts_by_function, scores):
+    """Our report and score in each test cell, as nbgrader's determine_grade reads them."""
+    for cell in nb.cells:
+        if not is_test_cell(cell):
+            continue
+        function = test_cell_function(cell)
+        verdicts = verdicts_by_function.get(function)
+        if verdicts:
+            report, score = format_verdicts(assignment, function, verdicts), scores[function]
+        else:
+            report, score = "no checks of the grader belong to this cell", 0.0
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=report + "\n"),
+                        nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(score))},
+                                               execution_count=None)]
+        cell.execution_count = None
+
+
+def probe_budget(checks, timeouts):
+    """Seconds the probes of ``checks`` may take together (each at its limit)."""
+    return len(checks) * timeouts.probe
+
+
+def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, timeouts=Timeouts(), hidden_paths=(),
+                   checks=None, allow_unsandboxed=False):
+    """Grade one student's notebook ``nb`` (nbformat, as nbgrader sanitized it) in a sandboxed kernel.
+
+    Returns a ``SubmissionResult``; ``nb`` is changed in place into the graded notebook. Its
+    ``status`` is ``NOT_GRADED`` when no kernel could be started (``reason``): such a result must
+    not be recorded as a grade. ``sandbox.SandboxUnavailable`` is raised when this machine cannot
+    isolate a kernel and ``allow_unsandboxed`` is False. ``support_dir`` is the course's
+    ``release/<assignment>/nndl/``; ``hidden_paths`` are added to the policy's paths the kernel
+    must not see. ``checks`` (a list of ``spec.Check``) are run instead of every check of the
+    assignment (``nndl check`` runs the public ones only).
+    """
+    began = time.monotonic()
+    checks = catalogue.checks(assignment) if checks is None else list(checks)
+    messages = []
+    if policy is None:
+        policy = sandbox.Policy(hidden_paths=tuple(hidden_paths)) if hidden_paths else None
+    elif hidden_paths:
+        policy = replace(policy, hidden_paths=tuple(policy.hidden_paths) + tuple(hidden_paths))
+    session = Session(kernel_files(None, assignment, support_dir), policy, dict(KERNEL_ENV), messages,
+                      timeouts.cell, began + timeouts.notebook, allow_unsandboxed=allow_unsandboxed,
+                      bootstrap=BOOTSTRAP)
+    verdicts, figures = [], []
+    for cell in nb.cells:  # what the student saved is not what ran here: fake outputs and scores go
+        if cell.get("cell_type") == "code":
+            cell.outputs, cell.execution_count = [], None
+    functions = _functions(assignment)
+    try:
+        if not session.start():
+            return SubmissionResult(assignment=assignment, student=student, seed=seed, verdicts=[], scores={},
+                                    max_scores={}, notebook={}, messages=messages,
+                                    duration=time.monotonic() - began, status=NOT_GRADED,
+                                    reason=session.start_error, faults=dict(session.faults),
+                                    alerts=list(session.alerts))
+        _execute_notebook(session, nb, timeouts, messages)
+        probes_end = time.monotonic() + probe_budget(checks, timeouts)
+        for check in checks:
+            timeout = min(timeouts.probe, probes_end - time.monotonic())
+            if timeout <= 0:
+                verdicts.append(_lost(check, "timeout", "the checks used up their time before this one ran"))
+                continue
+            verdicts.append(_run_probe(session, check, seed, timeout, figures, functions))
+    finally:
+        session.shutdown()
+    by_function, scores, max_scores = {}, {}, {}
+    for check, verdict in zip(checks, verdicts):
+        by_function.setdefault(check.function, []).append(verdict)
+        scores[check.function] = scores.get(check.function, 0.0) + float(verdict.score)
+        max_scores[check.function] = max_scores.get(check.function, 0.0) + float(check.points)
+    _report_cells(nb, assignment, by_function, scores)
+    cell_functions = {test_cell_function(c) for c in nb.cells if is_test_cell(c)}
+    missing = [f for f in by_function if f not in cell_functions]
+    if missing:
+        messages.append(f"The notebook has no test cell for {', '.join(missing)}; "
+                        "those checks were graded but their reports are not in the notebook.")
+    return SubmissionResult(assignment=assignment, student=student, seed=seed,
+                            verdicts=[asdict(v) for v in verdicts], scores=scores, max_scores=max_scores,
+                            notebook=json.loads(json.dumps(nb)), messages=messages,
+                            duration=time.monotonic() - began, figures=figures, sandbox=session.mode or "",
+                            unenforced=list(session.missing), faults=dict(session.faults),
+                            alerts=list(session.alerts))
+
+
+def grade_submission(notebook_path, assignment, student, seed, support_dir, **options):
+    """``grade_notebook`` of the notebook file at ``notebook_path`` (options as there)."""
+    nb = nbformat.read(str(notebook_path), as_version=4)
+    return grade_notebook(nb, assignment, student, seed, support_dir, **options)
