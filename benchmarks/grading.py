@@ -29,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.build import samples
+from autograder.generate import samples
 from autograder.grade import nbgrader_commands
 from autograder.checks.namespace import ASSIGNMENTS
 

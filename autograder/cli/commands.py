@@ -172,7 +172,7 @@ def _cmd_quickstart(args):
 
 
 def _cmd_generate(args):
-    from autograder.build import course
+    from autograder.generate import course
     from autograder.checks.namespace import ASSIGNMENTS
 
     assignments = _assignments(args.assignments) or list(ASSIGNMENTS)
@@ -350,7 +350,7 @@ def _grade_all(args):
 
 
 def _grade_notebook(args, path):
-    from autograder.build import course as course_mod
+    from autograder.generate import course as course_mod
     from autograder.grade import batch, selfcheck, results, runner
 
     try:
@@ -618,7 +618,7 @@ def _cmd_mutants(args):
 
 
 def _cmd_figures(args):
-    from autograder.build import figures
+    from autograder.generate import figures
 
     say = _say(args)
     if not args.skip_images:

@@ -3,7 +3,7 @@ import sys
 import time
 from pathlib import Path
 
-from autograder.build import course, samples
+from autograder.generate import course, samples
 from autograder.grade import batch, nbgrader_commands
 from autograder.reports import dashboard, feedback
 from autograder.checks.namespace import ASSIGNMENTS

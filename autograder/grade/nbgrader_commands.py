@@ -7,7 +7,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder.build import course
+from autograder.generate import course
 from autograder.grade import submissions
 
 COURSE_FILES = ["nbgrader_config.py", "source", "release"]

@@ -129,7 +129,7 @@ def choose_assignment(path, given=None):
 
 def support_dir(notebook, assignment):
     """The assignment's support package ``nndl/``: beside the notebook, else the installed course's release."""
-    from autograder.build import course
+    from autograder.generate import course
 
     candidates = [Path(notebook).resolve().parent / "nndl",
                   course.repo_root() / "release" / assignment / "nndl"]

@@ -36,10 +36,10 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.build import samples
+from autograder.generate import samples
 from autograder.checks import catalogue, judge
 from autograder.grade import batch, gradebook, nbgrader_commands, results
-from autograder.build.course import repo_root
+from autograder.generate.course import repo_root
 from autograder.reports.cell_report import function_points
 from autograder.grade.runner import Timeouts
 

@@ -38,7 +38,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.build import samples
+from autograder.generate import samples
 from autograder.checks import catalogue
 
 REPO = Path(__file__).resolve().parents[2]

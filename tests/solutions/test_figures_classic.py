@@ -2,12 +2,12 @@
 
 The 2-layer and 4-layer networks' published costs and accuracies are asserted once, on the
 source notebook of assignment 5 (tests/source/test_source_notebooks.py), whose solution cells
-are the reference's code (tests/autograder/test_course.py): training them twice would cost the
+are the reference's code (tests/autograder/generate/test_course.py): training them twice would cost the
 suite a minute and a half for nothing.
 """
 import pytest
 
-from autograder.build import figures
+from autograder.generate import figures
 
 pytestmark = [pytest.mark.slow, pytest.mark.classic]
 

@@ -1,7 +1,7 @@
 """The reference on the bundled data: the planar flower, and deeper beats logistic regression on digits."""
 import pytest
 
-from autograder.build import figures
+from autograder.generate import figures
 
 pytestmark = pytest.mark.slow
 

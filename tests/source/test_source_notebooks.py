@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder.build import course
+from autograder.generate import course
 from autograder.grade import runner
 from autograder.checks.namespace import ASSIGNMENTS
 

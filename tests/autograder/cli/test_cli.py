@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.build import course, samples
+from autograder.generate import course, samples
 from autograder.checks import catalogue
 from autograder.cli import commands
 from autograder.grade import collect

@@ -11,13 +11,13 @@ import shutil
 import nbformat
 import pytest
 
-from autograder.build import samples
+from autograder.generate import samples
 from autograder.grade import nbgrader_commands
 
 pytestmark = pytest.mark.slow
 BASICS = "python_basics"
 # plain nbgrader (hidden tests in the kernel) on the three lighter assignments: the two that train
-# networks for minutes are graded by the engine (tests/reports, test_batch, the quickstart), and
+# networks for minutes are graded by the engine (tests/autograder/reports, test_batch, the quickstart), and
 # their reference notebooks earn every point under nbgrader's execution (tests/source)
 PLAIN = ("python_basics", "logistic_regression", "deep_nn_step_by_step")
 

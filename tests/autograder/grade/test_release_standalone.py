@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder.build import course, samples
+from autograder.generate import course, samples
 from autograder.checks.namespace import ASSIGNMENTS
 
 pytestmark = pytest.mark.slow

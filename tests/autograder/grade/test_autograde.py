@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.build import samples
+from autograder.generate import samples
 from autograder.grade import batch, gradebook, nbgrader_commands, results, runner
 from autograder.reports import feedback
 

@@ -19,12 +19,12 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.build import samples
+from autograder.generate import samples
 from autograder.checks import catalogue, judge
 from autograder.grade import results
 from autograder.reports import feedback, plots
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ASSIGNMENTS = ("logistic_regression", "planar_classification")
 STUDENTS = ("ada", "bo", "cy", "dee")
 ATTACK = "<script>alert(1)</script>"

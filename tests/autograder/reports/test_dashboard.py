@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from autograder.build import samples
+from autograder.generate import samples
 from autograder.checks import catalogue
 from autograder.grade import gradebook, results
 from autograder.reports import dashboard

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.build import samples
+from autograder.generate import samples
 from autograder.grade import gradebook, nbgrader_commands
 from autograder.reports import feedback
 from autograder.grade.gradebook import Writer

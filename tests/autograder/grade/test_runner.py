@@ -14,10 +14,10 @@ import nbformat
 import pytest
 from nbgrader.utils import determine_grade
 
-from autograder.build import samples
+from autograder.generate import samples
 from autograder.checks import catalogue, judge
 from autograder.grade import runner, kernel
-from autograder.build.course import repo_root
+from autograder.generate.course import repo_root
 from autograder.checks.namespace import reference_namespace
 from autograder.nndl import plain
 from autograder.nndl.probes import run_probe

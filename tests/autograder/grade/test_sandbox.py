@@ -30,7 +30,7 @@ from autograder.grade import sandbox, sandbox_init
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SOLUTIONS_FILE = next(Path(solutions.__file__).parent.glob("*.py"))
 SOURCE_FILE = next(p for p in sorted((REPO / "source").rglob("*")) if p.is_file())
 MiB, GiB = 1024**2, 1024**3

@@ -11,7 +11,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.build import course
+from autograder.generate import course
 from autograder.reports.cell_report import function_points
 from autograder.checks.namespace import ASSIGNMENTS
 from autograder.nndl.plain import decode, encode

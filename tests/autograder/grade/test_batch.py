@@ -17,7 +17,7 @@ import time
 import nbformat
 import pytest
 
-from autograder.build import samples
+from autograder.generate import samples
 from autograder.checks import catalogue
 from autograder.cli import commands
 from autograder.grade import batch, gradebook, nbgrader_commands
