@@ -32,6 +32,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata"]
 if importlib.util.find_spec("autograder") is not None:
+    c.GenerateAssignment.pre_convert_hook = "autograder.generate.course.before_generate"  # the support package
     c.Autograde.pre_convert_hook = "autograder.grade.autograde.before_autograde"
     c.GenerateFeedback.post_convert_hook = "autograder.grade.autograde.after_feedback"
 else:
@@ -40,7 +41,7 @@ else:
                            f"which {sys.executable} cannot import: install the course (pip install -e <course "
                            f"folder>) in the environment nbgrader runs from; nothing was graded")
 
-    c.Autograde.pre_convert_hook = _grader_missing
+    c.Autograde.pre_convert_hook = c.GenerateAssignment.pre_convert_hook = _grader_missing
 
 c.SandboxedGrading.cell_timeout = 120          # seconds one cell may run (a notebook trains small networks)
 c.SandboxedGrading.notebook_timeout = 900      # all the cells of a notebook together
