@@ -9,7 +9,7 @@ from functools import lru_cache
 import numpy as np
 
 from autograder.checks import catalogue
-from autograder.nndl.judges import JUDGES, agrees
+from autograder.nndl.judges import decide
 from autograder.checks.namespace import reference_namespace, replace
 from autograder.nndl.plain import to_plain
 from autograder.nndl.probes import run_probe
@@ -57,52 +57,23 @@ def judge(check, seed, received, diagnose=True):
     ``autograder.checks.received.from_kernel``. The message of a hidden check's error is never shown
     (the student's own text could quote a hidden input): only the exception's type, as validated.
     """
-    verdict = Verdict(check=check.id, function=check.function, points=check.points, score=0.0,
-                      hidden=check.hidden, status="failed")
-    if received["status"] != "ok":
-        verdict.status = received["status"]
-        if received["status"] == "not implemented":
-            verdict.messages = [f"{check.function} is not implemented yet"]
-        elif received["status"] == "error" and check.hidden:
-            kind = received.get("type") or "An exception"
-            verdict.messages = [f"{kind} was raised (the message of a hidden check's error is not shown)"]
-        else:
-            verdict.messages = [received.get("error") or "the check could not run"]
-        if diagnose and received["status"] == "error":
-            verdict.diagnosis = _same_error(check, seed, received.get("error"))
-        return verdict
-    expected = _expected(check.id, seed)
-    if expected["status"] != "ok":
-        raise RuntimeError(f"the reference fails {check.id}: {expected}")
-    inputs = make_inputs(check, seed)
-    passed, messages = JUDGES[check.judge](check, expected["value"], received["value"], inputs)
-    if passed:
-        verdict.status, verdict.score = "passed", check.points
-        return verdict
-    verdict.messages = messages
-    if diagnose:
-        verdict.diagnosis = diagnose_failure(check, seed, received["value"], inputs)
-    return verdict
+    expected = {"value": None}
+    if received["status"] == "ok":
+        expected = _expected(check.id, seed)
+        if expected["status"] != "ok":
+            raise RuntimeError(f"the reference fails {check.id}: {expected}")
+    mistakes = _mistake_results(check, seed) if diagnose else ()
+    status, messages, names = decide(check, received, expected["value"], make_inputs(check, seed), mistakes,
+                                     hidden=check.hidden)
+    return Verdict(check=check.id, function=check.function, points=check.points,
+                   score=check.points if status == "passed" else 0.0, hidden=check.hidden, status=status,
+                   messages=messages, diagnosis=names)
 
 
-def diagnose_failure(check, seed, received, inputs):
-    """Names of the known mistakes whose result this check cannot tell from the student's."""
-    found = []
+def _mistake_results(check, seed):
+    """``(name, result)`` of each known mistake that fails ``check``, computed only when asked for."""
     for mistake in catalogue.mistakes_failing(check.id):
-        result = _expected(check.id, seed, mistake.name)
-        if result["status"] == "ok" and agrees(check, result["value"], received, inputs):
-            found.append(mistake.name)
-    return found
-
-
-def _same_error(check, seed, error):
-    """Names of the known mistakes that raise the very same error on this check's inputs."""
-    found = []
-    for m in catalogue.mistakes_failing(check.id):
-        result = _expected(check.id, seed, m.name)
-        if result["status"] == "error" and result.get("error") == error:
-            found.append(m.name)
-    return found
+        yield mistake.name, _expected(check.id, seed, mistake.name)
 
 
 def run_check(namespace, check, seed, diagnose=True):

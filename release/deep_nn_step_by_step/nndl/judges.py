@@ -88,3 +88,34 @@ def agrees(check, reference, received, inputs):
     if check.judge == "gradient":
         return not compare(reference["analytic"], received["analytic"], check.tolerance, check.rules)
     return JUDGES[check.judge](check, reference, received, inputs)[0]
+
+
+def decide(check, received, expected, inputs, mistakes=(), hidden=False):
+    """The one judge of a check, for the grader and for the student's public checks alike.
+
+    ``received`` is the student's probe result (``{"status": ..., "value" | "error": ...}``),
+    ``expected`` the reference's value, ``mistakes`` ``(name, result)`` pairs of the known mistakes
+    that fail this check (read only when it fails, so they may be computed lazily). Returns
+    ``(status, messages, names)``: "passed", "failed" or the probe's own status, what is wrong, and
+    the mistakes whose result the student's matches. A hidden check never shows the text of an
+    error (it could quote a hidden input), only its type.
+    """
+    status = received["status"]
+    if status != "ok":
+        if status == "not implemented":
+            messages = [f"{check.function} is not implemented yet"]
+        elif status == "error" and hidden:
+            messages = [f"{received.get('type') or 'An exception'} was raised (the message of a hidden "
+                        "check's error is not shown)"]
+        else:
+            messages = [received.get("error") or "the check could not run"]
+        same = [] if status != "error" else [
+            name for name, result in mistakes
+            if result["status"] == "error" and result.get("error") == received.get("error")]
+        return status, messages, same
+    passed, messages = JUDGES[check.judge](check, expected, received["value"], inputs)
+    if passed:
+        return "passed", [], []
+    names = [name for name, result in mistakes
+             if result["status"] == "ok" and agrees(check, result["value"], received["value"], inputs)]
+    return "failed", messages, names

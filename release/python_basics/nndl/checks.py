@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .compare import Rules, Tolerance
-from .judges import JUDGES, agrees
+from .judges import decide
 from .plain import decode
 from .probes import run_probe
 
@@ -64,19 +64,11 @@ def run_public_checks(function, namespace, path=CHECKS_FILE):
             continue
         check = _public_check(entry)
         result = run_probe(namespace, check.probe, function, entry["inputs"], check.options)
-        if result["status"] != "ok":
-            problem = (f"{function} is not implemented yet" if result["status"] == "not implemented"
-                       else result.get("error", "the check could not run"))
-            same_error = [(m["title"], m["hint"]) for m in entry["mistakes"] if m["result"] == result]
-            outcomes.append(Outcome(check.id, check.message, False, result["status"], [problem], same_error))
-            continue
-        passed, problems = JUDGES[check.judge](check, entry["expected"], result["value"], entry["inputs"])
-        mistakes = []
-        if not passed:
-            mistakes = [(m["title"], m["hint"]) for m in entry["mistakes"] if m["result"]["status"] == "ok"
-                        and agrees(check, m["result"]["value"], result["value"], entry["inputs"])]
-        outcomes.append(Outcome(check.id, check.message, passed, "passed" if passed else "failed",
-                                problems, mistakes))
+        known = {m["name"]: m for m in entry["mistakes"]}
+        status, problems, names = decide(check, result, entry["expected"], entry["inputs"],
+                                         [(name, m["result"]) for name, m in known.items()])
+        outcomes.append(Outcome(check.id, check.message, status == "passed", status, problems,
+                                [(known[name]["title"], known[name]["hint"]) for name in names]))
     if not outcomes:
         raise KeyError(f"no public check for {function!r} in this assignment")
     return outcomes
