@@ -3,6 +3,7 @@
 The grader writes it (``runner``), never the notebook: no check runs in the student's kernel.
 """
 from autograder.checks import catalogue
+from autograder.nndl.checks import check_lines
 
 
 def function_points(assignment, function):
@@ -17,11 +18,7 @@ def format_verdicts(assignment, function, verdicts):
     lines = [f"{function}: {score:g} of {total:g} points"]
     for v in verdicts:
         kind = "hidden" if v.hidden else "public"
-        check = catalogue.check(v.check)
-        lines.append(f"  [{'pass' if v.passed else 'FAIL'}] ({kind}, {v.points:g} pt) {check.message}")
-        for message in v.messages:
-            lines.append(f"         {message}")
-        for name in v.diagnosis:
-            mistake = catalogue.mistake(assignment, name)
-            lines.append(f"         Looks like a known mistake: {mistake.title}. {mistake.hint[:1].upper()}{mistake.hint[1:]}")
+        mistakes = [(m.title, m.hint) for m in (catalogue.mistake(assignment, name) for name in v.diagnosis)]
+        lines += check_lines(v.passed, f"({kind}, {v.points:g} pt) {catalogue.check(v.check).message}", v.messages,
+                             mistakes)
     return "\n".join(lines)

@@ -74,16 +74,23 @@ def run_public_checks(function, namespace, path=CHECKS_FILE):
     return outcomes
 
 
+def check_lines(passed, label, problems, mistakes):
+    """The lines of one check in a test cell's report (the student's and the grader's alike).
+
+    ``mistakes`` are ``(title, hint)`` of the known mistakes the result matches.
+    """
+    lines = [f"  [{'pass' if passed else 'FAIL'}] {label}"]
+    lines += [f"         {problem}" for problem in problems]
+    lines += [f"         Looks like a known mistake: {title}. {hint[:1].upper()}{hint[1:]}" for title, hint in mistakes]
+    return lines
+
+
 def format_outcomes(function, outcomes):
     """A report a student can act on: each check, its problems, and any recognised mistake."""
     passed = sum(o.passed for o in outcomes)
     lines = [f"{function}: {passed} of {len(outcomes)} public checks passed"]
     for o in outcomes:
-        lines.append(f"  [{'pass' if o.passed else 'FAIL'}] {o.message}")
-        for problem in o.problems:
-            lines.append(f"         {problem}")
-        for title, hint in o.mistakes:
-            lines.append(f"         Looks like a known mistake: {title}. {hint[:1].upper()}{hint[1:]}")
+        lines += check_lines(o.passed, o.message, o.problems, o.mistakes)
     return "\n".join(lines)
 
 
