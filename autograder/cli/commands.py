@@ -351,7 +351,7 @@ def _grade_all(args):
 
 def _grade_notebook(args, path):
     from autograder.generate import course as course_mod
-    from autograder.grade import batch, selfcheck, results, runner
+    from autograder.grade import pool, state, selfcheck, results, runner
 
     try:
         path = selfcheck.find_notebook(path)
@@ -375,15 +375,15 @@ def _grade_notebook(args, path):
     if args.seed is not None:
         seed, source = args.seed, "given"
     else:
-        recorded = (batch.recorded_run(course, assignment) or {}).get("seed")
+        recorded = (state.recorded_run(course, assignment) or {}).get("seed")
         seed, source = (recorded, "recorded for the assignment") if isinstance(recorded, int) else (0, "default")
     from autograder.grade.sandbox import SandboxUnavailable
 
-    hidden = tuple(str(course / name) for name in batch.HIDDEN_FROM_KERNEL if (course / name).exists())
+    hidden = tuple(str(course / name) for name in state.HIDDEN_FROM_KERNEL if (course / name).exists())
     allow = _allow_unsandboxed(args, course)
     if not allow:
         try:
-            batch.require_isolation()
+            pool.require_isolation()
         except SandboxUnavailable as exc:
             raise _refused(exc) from None
     with _working(f"grading {path.name} ({assignment}, seed {seed}) in a sandboxed kernel...", args):

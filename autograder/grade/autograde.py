@@ -71,12 +71,12 @@ def before_autograde(assignment=None, student=None, notebooks=None, **_):
     notebook paths (``submitted/<student>/<assignment>/*.ipynb``), a list this hook updates in place
     when preparing renames or replaces a notebook.
     """
-    from autograder.grade import batch, sandbox, submissions
+    from autograder.grade import pool, sandbox, submissions
 
     course = Path.cwd()  # nbgrader converts in the course's root folder
     if not allowed_unsandboxed(course):
         try:
-            batch.require_isolation()
+            pool.require_isolation()
         except sandbox.SandboxUnavailable as exc:
             message = f"grading refused: {exc}"
             print(message, file=sys.stderr)
@@ -121,7 +121,7 @@ class SandboxedGrading(Preprocessor):
                                          "students' code then runs with your permissions (unsafe).").tag(config=True)
 
     def preprocess(self, nb, resources):
-        from autograder.grade import batch, lateness, results, runner
+        from autograder.grade import state, lateness, results, runner
         from autograder.grade.gradebook import Writer
 
         course = Path.cwd()
@@ -132,12 +132,12 @@ class SandboxedGrading(Preprocessor):
                                f"{assignment}.ipynb only")
         timeouts = runner.Timeouts(cell=self.cell_timeout, notebook=self.notebook_timeout, probe=self.probe_timeout)
         allow = self.allow_unsandboxed or allowed_unsandboxed(course)
-        with batch.assignment_lock(course, assignment):
-            seed = batch.assignment_seed(course, assignment)
-            digest = batch.sha256(course / "submitted" / student / assignment / f"{assignment}.ipynb")
+        with state.assignment_lock(course, assignment):
+            seed = state.assignment_seed(course, assignment)
+            digest = state.sha256(course / "submitted" / student / assignment / f"{assignment}.ipynb")
             result = runner.grade_notebook(nb, assignment, student, seed,
                                            course / "release" / assignment / "nndl", timeouts=timeouts,
-                                           hidden_paths=batch.hidden_paths(course), allow_unsandboxed=allow)
+                                           hidden_paths=state.hidden_paths(course), allow_unsandboxed=allow)
             if result.status == runner.NOT_GRADED:
                 raise RuntimeError(f"{student}/{assignment} was not graded: {result.reason}; nothing was recorded "
                                    "for it, and the next autograde tries it again")
@@ -151,7 +151,7 @@ class SandboxedGrading(Preprocessor):
             if late:
                 self.log.warning("%s/%s: %s", student, assignment, late.note())
             results.write(course, results.summarize(result, late=late))
-            batch.mark_graded(course, assignment, seed, student, digest, result)
+            state.mark_graded(course, assignment, seed, student, digest, result)
         return lateness.mark(nbformat.from_dict(result.notebook), late), resources
 
 

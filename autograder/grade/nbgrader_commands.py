@@ -55,10 +55,10 @@ def autograde(course_dir, assignment, seed=None, args=()):
     prepares each one again, finding nothing left to do); ``seed``, when given, is recorded as the
     assignment's grading seed first. Returns the findings and nbgrader's completed process.
     """
-    from autograder.grade import batch
+    from autograder.grade import state
 
     if seed is not None:
-        batch.record_seed(course_dir, assignment, seed)
+        state.record_seed(course_dir, assignment, seed)
     findings = submissions.prepare(course_dir, assignment)
     result = run_nbgrader(["autograde", assignment, "--create", "--force", *args], course_dir)
     return findings, result

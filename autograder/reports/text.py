@@ -1,4 +1,6 @@
-"""Plain-text tables for the terminal: the one formatter every command's table goes through."""
+"""Plain text for the terminal: the one table formatter every command's table goes through, and the progress line."""
+import sys
+import time
 
 
 def table(rows, widest=None):
@@ -20,3 +22,55 @@ def table(rows, widest=None):
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+class Progress:
+    """done/total, rate, ETA and the last student on stderr: one line rewritten on a terminal, else a line each."""
+
+    def __init__(self, total, stream=None, enabled=True):
+        self.total, self.done, self.stream = total, 0, stream or sys.stderr
+        self.enabled = enabled and total > 0
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.start = time.monotonic()
+        self.last = ""
+        self.width = 0
+
+    def line(self):
+        elapsed = time.monotonic() - self.start
+        rate = self.done / elapsed * 60 if elapsed > 0 and self.done else 0.0
+        eta = (self.total - self.done) / (rate / 60) if rate else None
+        filled = int(20 * self.done / self.total) if self.total else 20
+        bar = "#" * filled + "." * (20 - filled)
+        eta_text = _duration(eta) if eta is not None else "?"
+        return (f"[{bar}] {self.done}/{self.total}  {rate:.1f}/min  ETA {eta_text}"
+                + (f"  last: {self.last}" if self.last else ""))
+
+    def advance(self, student, note=""):
+        self.done += 1
+        self.last = student + (f" ({note})" if note else "")
+        self.show()
+
+    def show(self):
+        if not self.enabled:
+            return
+        text = self.line()
+        if self.tty:
+            self.stream.write("\r" + text.ljust(self.width))
+            self.width = len(text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self):
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _duration(seconds):
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"

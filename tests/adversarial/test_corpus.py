@@ -38,7 +38,7 @@ import pytest
 
 from autograder.generate import samples
 from autograder.checks import catalogue, judge
-from autograder.grade import batch, gradebook, nbgrader_commands, results
+from autograder.grade import batch, state, gradebook, nbgrader_commands, results
 from autograder.generate.course import repo_root
 from autograder.reports.cell_report import function_points
 from autograder.grade.runner import Timeouts
@@ -496,7 +496,7 @@ def _grade_with_nbgrader(course):
             shutil.rmtree(half / "submitted" / name)
     for folder in [course, *halves]:
         for a in ASSIGNMENTS:
-            batch.record_seed(folder, a, cases.SEED)
+            state.record_seed(folder, a, cases.SEED)
     rss_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     running = []
     for half in halves:

@@ -19,7 +19,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder.generate import samples
-from autograder.grade import batch, gradebook, nbgrader_commands, results, runner
+from autograder.grade import batch, state, gradebook, nbgrader_commands, results, runner
 from autograder.reports import feedback
 
 pytestmark = pytest.mark.slow
@@ -53,7 +53,7 @@ def template(tmp_path_factory):
 
 def _copy(template, folder):
     course = shutil.copytree(template, folder)
-    batch.record_seed(course, BASICS, SEED)
+    state.record_seed(course, BASICS, SEED)
     return course
 
 

@@ -20,7 +20,8 @@ import pytest
 from autograder.generate import samples
 from autograder.checks import catalogue
 from autograder.cli import commands
-from autograder.grade import batch, gradebook, nbgrader_commands
+from autograder.grade import batch, gradebook, nbgrader_commands, pool
+from autograder.grade import state as run_state
 from autograder.grade.batch import BatchError, BatchReport, Progress, grade_assignment
 
 BASICS = "python_basics"
@@ -83,7 +84,7 @@ FAKE = textwrap.dedent('''
             student = "someone-else"
         messages = [f"seed {seed}"]
         if behaviour == "env":
-            import autograder.grade.batch as b
+            import autograder.grade.pool as b
             import threadpoolctl
             messages = [json.dumps({"env": {v: os.environ.get(v) for v in b.BLAS_VARIABLES},
                                     "numpy_before_init": b._NUMPY_BEFORE_INIT, "pid": os.getpid(),
@@ -156,12 +157,12 @@ def test_first_run_grades_everyone_with_a_new_secret_seed_recorded(course, fake)
     assert report.ok and report.seed_source == "new" and 0 <= report.seed < 2 ** 31
     assert {s: v[0] for s, v in report.scores.items()} == FAKE_SCORES
     assert gradebook.scores(course, BASICS) == {s: (v, POINTS) for s, v in FAKE_SCORES.items()}
-    run = batch.recorded_run(course, BASICS)
+    run = run_state.recorded_run(course, BASICS)
     assert run["seed"] == report.seed and run["status"] == "finished" and run["started"] and run["finished"]
-    state = json.loads(batch.state_path(course, BASICS).read_text())
+    state = json.loads(run_state.state_path(course, BASICS).read_text())
     assert state["seed"] == report.seed and sorted(state["graded"]) == ["ada", "bo", "cy", "dee"]
-    assert state["graded"]["ada"]["sha256"] == batch.sha256(course / "submitted/ada" / BASICS / f"{BASICS}.ipynb")
-    assert oct(batch.run_path(course, BASICS).stat().st_mode & 0o777) == "0o600"
+    assert state["graded"]["ada"]["sha256"] == run_state.sha256(course / "submitted/ada" / BASICS / f"{BASICS}.ipynb")
+    assert oct(run_state.run_path(course, BASICS).stat().st_mode & 0o777) == "0o600"
     assert fake.graded().count("ada") == 1
     assert (course / "autograded/ada" / BASICS / f"{BASICS}.ipynb").is_file()
     assert not list((course / ".nndl" / "staged" / BASICS).glob("*"))
@@ -173,7 +174,7 @@ def test_second_run_skips_what_is_graded_and_reuses_the_seed(course, fake):
     assert second.seed == first.seed and second.seed_source == "recorded"
     assert sorted(second.skipped) == ["ada", "bo", "cy", "dee"] and not second.graded
     assert second.scores == first.scores and len(fake.graded()) == 4
-    assert len(batch.recorded_run(course, BASICS)["history"]) == 1
+    assert len(run_state.recorded_run(course, BASICS)["history"]) == 1
 
 
 def test_changed_notebook_or_lost_grade_is_graded_again(course, fake):
@@ -197,7 +198,7 @@ def test_given_seed_or_force_grades_everything_again(course, fake):
     replay = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False, seed=124, force=True)
     assert replay.seed == 124 and len(replay.graded) == 4
     assert len(fake.graded()) == 16
-    assert [h["seed"] for h in batch.recorded_run(course, BASICS)["history"]][:2] == [123, 124]
+    assert [h["seed"] for h in run_state.recorded_run(course, BASICS)["history"]][:2] == [123, 124]
 
 
 def test_interrupted_run_resumes_with_its_seed_and_grades_each_student_once(course, fake):
@@ -206,9 +207,9 @@ def test_interrupted_run_resumes_with_its_seed_and_grades_each_student_once(cour
     with pytest.raises(KeyboardInterrupt):
         grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
     assert len(fake.graded()) == 2
-    run = batch.recorded_run(course, BASICS)
+    run = run_state.recorded_run(course, BASICS)
     assert run["status"] == "interrupted"
-    state = json.loads(batch.state_path(course, BASICS).read_text())
+    state = json.loads(run_state.state_path(course, BASICS).read_text())
     assert sorted(state["graded"]) == sorted(fake.graded())
     fake.configure()
     report = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
@@ -272,7 +273,7 @@ def test_killed_coordinator_leaves_nothing_lost_or_counted_twice(course, fake, t
             grade_assignment({str(course)!r}, {BASICS!r}, workers=2, grade=nndl_fake_grader.grade, progress=False)
     """))
     proc = subprocess.Popen([sys.executable, str(script)], env=dict(os.environ))
-    state_file = batch.state_path(course, BASICS)
+    state_file = run_state.state_path(course, BASICS)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         state = json.loads(state_file.read_text()) if state_file.exists() else {}
@@ -289,8 +290,8 @@ def test_killed_coordinator_leaves_nothing_lost_or_counted_twice(course, fake, t
     assert not any(_alive(pid) for pid in workers)
     done_before = set(json.loads(state_file.read_text())["graded"])
     assert 3 <= len(done_before) < 12
-    seed = batch.recorded_run(course, BASICS)["seed"]
-    assert batch.recorded_run(course, BASICS)["status"] == "running"  # it never got to say otherwise
+    seed = run_state.recorded_run(course, BASICS)["seed"]
+    assert run_state.recorded_run(course, BASICS)["status"] == "running"  # it never got to say otherwise
     calls_before = len(fake.graded())
 
     fake.configure(sleep=0.0)
@@ -316,7 +317,7 @@ def test_local_workers_pin_blas_to_one_thread_before_numpy_loads(course, fake):
     infos = [json.loads(report.messages[s][0]) for s in ("ada", "bo", "cy", "dee")]
     assert len({i["pid"] for i in infos} - {os.getpid()}) == 2  # two worker processes, not this one
     for info in infos:
-        assert info["env"] == {v: "1" for v in batch.BLAS_VARIABLES}
+        assert info["env"] == {v: "1" for v in pool.BLAS_VARIABLES}
         assert info["numpy_before_init"] is False
         assert all(n == 1 for n in info["blas_threads"])
 
@@ -337,7 +338,7 @@ def test_one_broken_submission_never_stops_the_batch(course, fake):
     assert table["ada"] == (POINTS, POINTS)
     assert not (course / "autograded/cy").exists()
     assert "nothing was recorded" in report.messages["cy"][-1]
-    state = json.loads(batch.state_path(course, BASICS).read_text())
+    state = json.loads(run_state.state_path(course, BASICS).read_text())
     assert sorted(state["graded"]) == ["ada", "bo", "dee"]
 
     fake.configure()  # the grader is fixed: the next run grades only the failed ones
@@ -392,12 +393,12 @@ def test_several_assignments_in_one_batch_and_one_that_cannot_start(course, fake
 
 def test_the_queue_starts_with_what_took_longest(course, fake, monkeypatch):
     batch.grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
-    state = json.loads(batch.state_path(course, BASICS).read_text())
+    state = json.loads(run_state.state_path(course, BASICS).read_text())
     for student, seconds in {"ada": 1.0, "bo": 9.0, "cy": 3.0, "dee": 5.0}.items():
         state["graded"][student]["duration"] = seconds
-    batch.state_path(course, BASICS).write_text(json.dumps(state))
+    run_state.state_path(course, BASICS).write_text(json.dumps(state))
     order = []
-    monkeypatch.setattr(batch, "_dispatch", lambda backend, queue: order.extend(s for _, s, _ in queue))
+    monkeypatch.setattr(pool, "dispatch", lambda backend, queue: order.extend(s for _, s, _ in queue))
     batch.grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False, force=True)
     assert order == ["bo", "dee", "cy", "ada"]
 
@@ -476,7 +477,7 @@ def test_a_late_penalty_of_the_course_is_shown_in_the_feedback(course, fake):
 
 
 def test_one_coordinator_per_assignment(course, fake):
-    with batch._Lock(course, BASICS):
+    with run_state.Lock(course, BASICS):
         with pytest.raises(BatchError, match="in progress"):
             grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
 
@@ -624,7 +625,7 @@ def test_ctrl_c_on_the_command_stops_cleanly_and_the_next_run_resumes(template, 
                "--workers", "2", "-q"]
     proc = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-    state_file = batch.state_path(course, BASICS)
+    state_file = run_state.state_path(course, BASICS)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
         if state_file.exists() and json.loads(state_file.read_text())["graded"]:
@@ -641,7 +642,7 @@ def test_ctrl_c_on_the_command_stops_cleanly_and_the_next_run_resumes(template, 
         time.sleep(0.1)
     assert not [pid for pid in spawned if _alive(pid)]  # nothing outlives the command
     before = json.loads(state_file.read_text())["graded"]
-    assert 1 <= len(before) < 10 and batch.recorded_run(course, BASICS)["status"] == "interrupted"
+    assert 1 <= len(before) < 10 and run_state.recorded_run(course, BASICS)["status"] == "interrupted"
 
     report = grade_assignment(course, BASICS, workers=2, progress=False)
     assert report.ok and sorted(report.skipped) == sorted(before) and len(report.graded) == 10 - len(before)

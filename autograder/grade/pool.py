@@ -1,0 +1,395 @@
+"""Where submissions are graded: in this process, in local worker processes, or on a Dask cluster.
+
+A worker only computes: ``grade_job`` runs the grade function on one staged notebook and returns
+its result as plain JSON text; the coordinator (``autograder.grade.batch``) is the only one to
+write. ``dispatch`` hands a queue of jobs to a backend and collects them: a worker process that
+dies takes the jobs in flight with it, and those are graded again one at a time, so the one that
+kills its worker fails alone; a job still in a worker past its coordinator's limit is stopped
+(the watchdog). Local workers pin BLAS to one thread before NumPy loads (this module imports none).
+"""
+import math
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import fields, is_dataclass
+
+from autograder.threads import BLAS_VARIABLES, pin  # noqa: F401 (BLAS_VARIABLES: read by the workers' tests)
+
+POLL = 0.2  # seconds between looks at the workers
+
+
+_NUMPY_BEFORE_INIT = None  # in a worker: whether NumPy was loaded before the initializer ran (it must not be)
+_PARENT = None
+
+
+def _init_worker(parent_pid):
+    """Initializer of each local worker process: one BLAS thread, Ctrl-C only while grading, exit with the parent."""
+    global _NUMPY_BEFORE_INIT, _PARENT
+    _NUMPY_BEFORE_INIT = "numpy" in sys.modules
+    pin(force=True)
+    _PARENT = parent_pid
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # idle workers ignore the terminal's Ctrl-C
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _watch_parent(parent_pid):
+    """When the coordinator is gone (kill -9), interrupt the job so the kernel is shut down, then leave."""
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+    finally:
+        time.sleep(10.0)
+        os._exit(1)
+
+
+def _interrupt_once(signum, frame):
+    """Ctrl-C stops the job once; a second one must not cut short the kernel's shutdown."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def _as_plain(result):
+    if is_dataclass(result):
+        return {f.name: getattr(result, f.name) for f in fields(result)}
+    if isinstance(result, dict):
+        return dict(result)
+    raise TypeError(f"a grade function returned {type(result).__name__}, not a SubmissionResult")
+
+
+def grade_job(job):
+    """Grade one submission in a worker; returns the result as plain JSON text (``plain.encode``)."""
+    pin(force=True)  # also on Dask workers, and for the kernels started from here
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, _interrupt_once)
+    try:
+        grade = job.get("grade")
+        if grade is None:
+            from autograder.grade.runner import grade_submission as grade
+        kwargs = {"policy": job.get("policy"), "hidden_paths": tuple(job.get("hidden_paths", ()))}
+        if job.get("timeouts") is not None:
+            kwargs["timeouts"] = job["timeouts"]
+        if job.get("allow_unsandboxed"):
+            kwargs["allow_unsandboxed"] = True
+        result = grade(job["notebook_path"], job["assignment"], job["student"], job["seed"], job["support_dir"],
+                       **kwargs)
+        from autograder.nndl.plain import encode
+        return encode(_as_plain(result))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def check_result(data, job):
+    """The decoded result of ``job`` if it is well formed; raises ValueError saying what is wrong."""
+    if not isinstance(data, dict):
+        raise ValueError("the result is not a JSON object")
+    for key in ("assignment", "student", "scores", "notebook"):
+        if key not in data:
+            raise ValueError(f"the result has no {key!r}")
+    if data["assignment"] != job["assignment"] or data["student"] != job["student"]:
+        raise ValueError(f"the result is for {data['student']}/{data['assignment']}, "
+                         f"not {job['student']}/{job['assignment']}")
+    if data.get("status") == "not graded":
+        data["reason"] = str(data.get("reason") or "no kernel could be started")
+        return data
+    if not isinstance(data["scores"], dict):
+        raise ValueError("the result's scores are not a mapping")
+    for function, points in data["scores"].items():
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or not math.isfinite(points) \
+                or points < 0:
+            raise ValueError(f"the result's score of {function} is not a number of points: {points!r}")
+    if not isinstance(data["notebook"], dict) or not isinstance(data["notebook"].get("cells"), list):
+        raise ValueError("the result has no notebook")
+    messages = data.get("messages") or []
+    if not isinstance(messages, list):
+        raise ValueError("the result's messages are not a list")
+    data["messages"] = [str(m) for m in messages]
+    return data
+
+
+def _isolation_mode():
+    """(mode, sentence) of this machine's sandbox: run on each Dask worker."""
+    from autograder.grade import sandbox
+
+    found = sandbox.isolation()
+    return found.mode, str(found.reason or "")
+
+
+def require_isolation():
+    """Raise ``sandbox.SandboxUnavailable`` (one sentence: what is missing, how to enable it) when kernels cannot be isolated."""
+    from autograder.grade import sandbox
+
+    found = sandbox.isolation()
+    if found.mode is None:
+        raise sandbox.SandboxUnavailable(found.refusal())
+
+
+class Inline:
+    """Grading in this process, one submission at a time (workers=0: for debugging and tests)."""
+    name = "inline"
+
+    def __init__(self):
+        self.limit = 1
+
+    def submit(self, job):
+        from concurrent.futures import Future
+        future = Future()
+        try:
+            future.set_result(grade_job(job))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+    def wait(self, futures, timeout):
+        return [f for f in futures if f.done()]
+
+    def broken(self, exc):
+        return False
+
+    def restart(self, interrupt=False):
+        pass
+
+    def abandon(self, futures):
+        return False  # a job in this process cannot be stopped from outside: no watchdog
+
+    def close(self, interrupted=False, futures=()):
+        pass
+
+
+class Local:
+    """A pool of ``workers`` spawned processes, each with one BLAS thread."""
+    name = "local"
+
+    def __init__(self, workers):
+        self.workers = workers
+        self.limit = workers + 1  # one job waits in the pool's queue: a worker that finishes starts the next at once
+        self.pool = None
+        self.restart()
+
+    def restart(self, interrupt=False):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        if self.pool is not None:
+            self._stop(self.pool, interrupt=interrupt)
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_init_worker, initargs=(os.getpid(),))
+
+    def submit(self, job):
+        return self.pool.submit(grade_job, job)
+
+    def wait(self, futures, timeout):
+        from concurrent.futures import FIRST_COMPLETED, wait
+        done, _ = wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
+        return list(done)
+
+    def broken(self, exc):
+        from concurrent.futures.process import BrokenProcessPool
+        return isinstance(exc, BrokenProcessPool)
+
+    def abandon(self, futures):
+        """Stop jobs that run too long: the pool cannot stop one job, so every worker is replaced."""
+        self.restart(interrupt=True)
+        return True  # the other jobs in flight are lost too: the caller submits them again
+
+    @staticmethod
+    def _stop(pool, interrupt=False):
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        if interrupt:  # a busy worker shuts its kernel down on SIGINT
+            for process in processes:
+                if process.is_alive():
+                    try:
+                        os.kill(process.pid, signal.SIGINT)
+                    except OSError:
+                        pass
+        pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + (10.0 if interrupt else 30.0)
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.terminate()
+                process.join(5.0)
+
+    def close(self, interrupted=False, futures=()):
+        if self.pool is not None:
+            self._stop(self.pool, interrupt=interrupted)
+            self.pool = None
+
+
+class Dask:
+    """The same jobs through ``dask.distributed`` (``client.submit``); workers must see the course folder."""
+    name = "dask"
+
+    def __init__(self, scheduler, workers):
+        from distributed import Client
+        if isinstance(scheduler, Client):
+            self.client, self.owned = scheduler, False
+        else:
+            self.client, self.owned = Client(scheduler), True
+        self.address = self.client.scheduler.address if hasattr(self.client, "scheduler") else str(scheduler)
+        threads = sum(self.client.nthreads().values()) or 1
+        self.limit = workers if workers else threads
+        self.workers = threads
+        self.token = secrets.token_hex(4)
+
+    def require_isolation(self):
+        """Refuse (``SandboxUnavailable``) when a worker of the cluster cannot isolate student kernels."""
+        from autograder.grade import sandbox
+
+        try:
+            modes = self.client.run(_isolation_mode)
+        except Exception as exc:
+            raise sandbox.SandboxUnavailable(f"the Dask workers could not be asked whether they can isolate "
+                                             f"student kernels ({describe(exc)})") from None
+        refused = {worker: reason for worker, (mode, reason) in modes.items() if mode is None}
+        if refused:
+            worker, reason = sorted(refused.items())[0]
+            raise sandbox.SandboxUnavailable(f"{len(refused)} Dask worker(s) cannot isolate student kernels "
+                                             f"({worker}: {reason})")
+
+    def submit(self, job):
+        key = f"nndl-grade-{job['assignment']}-{job['student']}-{self.token}-{secrets.token_hex(4)}"
+        return self.client.submit(grade_job, job, key=key, pure=False, retries=0)
+
+    def wait(self, futures, timeout):
+        end = time.monotonic() + timeout
+        while True:
+            done = [f for f in futures if f.done()]
+            if done or time.monotonic() >= end:
+                return done
+            time.sleep(0.05)
+
+    def broken(self, exc):
+        return False  # Dask retries a task whose worker died, then raises KilledWorker: a failure
+
+    def restart(self, interrupt=False):
+        pass
+
+    def abandon(self, futures):
+        """Cancel jobs that run too long (a task already running ends on its worker; its result is dropped)."""
+        try:
+            self.client.cancel(list(futures))
+        except Exception:
+            pass
+        return False  # the other jobs go on
+
+    def close(self, interrupted=False, futures=()):
+        if futures:  # a task already running finishes on its worker; its result is dropped
+            try:
+                self.client.cancel(list(futures))
+            except Exception:
+                pass
+        if self.owned:
+            self.client.close()
+
+
+def dispatch(backend, queue):
+    """Hand the jobs of ``queue`` (coordinator, student, sha256) to ``backend`` and collect them all.
+
+    A worker process that dies takes every job in flight with it: those are graded again one at a
+    time (``suspects``), so the one that kills its worker is found and fails alone. A job still in
+    a worker after its coordinator's ``limit`` is stopped (the watchdog) and scores 0.
+    """
+    suspects = deque()  # in flight when a worker process died: graded again, alone
+    inflight = {}  # future -> (coordinator, student, sha256, job, solo)
+    started = {}  # future -> when it was submitted
+    try:
+        while queue or suspects or inflight:
+            _submit(backend, queue, suspects, inflight, started)
+            if not inflight:
+                continue
+            done = backend.wait(list(inflight), POLL)
+            broken = False
+            for future in done:
+                coordinator, student, digest, job, solo = inflight.pop(future)
+                started.pop(future, None)
+                exc = future.exception()
+                if exc is not None and backend.broken(exc):
+                    broken = True
+                    if solo:
+                        coordinator._failed(student, "its worker process died while grading it, twice "
+                                                     f"({type(exc).__name__})")
+                    else:
+                        suspects.append((coordinator, student, digest))
+                    continue
+                coordinator._collect(student, digest, job, future, exc)
+            if broken:
+                for coordinator, student, digest, job, solo in inflight.values():
+                    suspects.append((coordinator, student, digest))  # every job of the dead pool is lost
+                inflight.clear()
+                started.clear()
+                backend.restart()
+            else:
+                _watchdog(backend, queue, inflight, started)
+    except BaseException:
+        backend.close(interrupted=True, futures=list(inflight))
+        raise
+    backend.close()
+
+
+def _watchdog(backend, queue, inflight, started):
+    """Stop the jobs that have been in a worker longer than their coordinator's ``limit``: 0 points, a note."""
+    now = time.monotonic()
+    overdue = [f for f, (coordinator, *_) in inflight.items()
+               if coordinator.limit and now - started.get(f, now) > coordinator.limit]
+    if not overdue:
+        return
+    for future in overdue:
+        coordinator, student = inflight[future][:2]
+        coordinator._failed(student, f"grading it took longer than {coordinator.limit:g} s and was stopped "
+                                     "(a stuck kernel or worker)")
+    if backend.abandon(overdue):  # every job in flight was stopped: the others start again
+        for future, (coordinator, student, digest, job, solo) in reversed(list(inflight.items())):
+            if future not in overdue:
+                queue.appendleft((coordinator, student, digest))
+        inflight.clear()
+        started.clear()
+    else:
+        for future in overdue:
+            inflight.pop(future, None)
+            started.pop(future, None)
+
+
+def _submit(backend, queue, suspects, inflight, started):
+    if any(entry[4] for entry in inflight.values()):  # a suspect runs alone
+        return
+    if suspects:
+        if inflight:
+            return
+        coordinator, student, digest = suspects.popleft()
+        _start(backend, coordinator, student, digest, inflight, started, solo=True)
+        return
+    while queue and len(inflight) < backend.limit:
+        coordinator, student, digest = queue.popleft()
+        _start(backend, coordinator, student, digest, inflight, started, solo=False)
+
+
+def _start(backend, coordinator, student, digest, inflight, started, solo):
+    try:
+        job, notes = coordinator._job(student)
+    except Exception as exc:
+        coordinator._failed(student, f"it could not be prepared for grading ({describe(exc)})")
+        return
+    if notes:
+        coordinator.report.messages.setdefault(student, []).extend(f"nbgrader: {n}" for n in notes)
+    try:
+        future = backend.submit(job)
+    except Exception as exc:
+        if backend.broken(exc):
+            backend.restart()
+            future = backend.submit(job)
+        else:
+            raise
+    inflight[future] = (coordinator, student, digest, job, solo)
+    started[future] = time.monotonic()
+
+
+def describe(exc):
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = text[:300] + "..." if len(text) > 300 else text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
