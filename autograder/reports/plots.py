@@ -5,6 +5,7 @@ return PNG bytes, or None when the data cannot be drawn (missing, wrong shapes, 
 the caller then leaves the plot out. They never raise and never touch pyplot's global state:
 each plot is its own ``Figure`` drawn by the Agg canvas, in the grader's process.
 """
+import functools
 import io
 import math
 import warnings
@@ -32,7 +33,19 @@ def _png(fig):
     buffer = io.BytesIO()
     FigureCanvasAgg(fig)
     fig.savefig(buffer, format="png", dpi=DPI)
+    fig.clear()
     return buffer.getvalue()
+
+
+def _never_raises(draw):
+    """A plot function that gives None instead of raising: a malformed record must never stop a feedback page."""
+    @functools.wraps(draw)
+    def drawn(figure):
+        try:
+            return draw(figure)
+        except Exception:
+            return None
+    return drawn
 
 
 def _new_figure():
@@ -75,52 +88,46 @@ def cost_series(figure):
             _positive_number(figure.get("every"), 100))
 
 
+@_never_raises
 def costs_png(figure):
     """The student's cost curve against the reference's, as PNG bytes (None if nothing to draw)."""
-    fig = None
-    try:
-        student, reference, every = cost_series(figure)
-        drawable = [s for s in (student, reference) if s is not None and np.isfinite(s).any()]
-        if not drawable:
-            return None
-        fig = _new_figure()
-        ax = fig.add_subplot()
-        if reference is not None and np.isfinite(reference).any():
-            ax.plot(np.arange(reference.size) * every, reference, color=GREY, linestyle="--", marker="s",
-                    markersize=6, linewidth=1.8, label="reference")
-        if student is not None and np.isfinite(student).any():
-            ax.plot(np.arange(student.size) * every, student, color=BLUE, marker="o", markersize=7,
-                    linewidth=2.2, label="your cost")
-        notes = []
-        if student is None:
-            notes.append("your function returned no costs to plot")
-        elif not np.isfinite(student).all():
-            bad = int((~np.isfinite(student)).sum())
-            notes.append(f"{bad} of your {student.size} costs are NaN or infinite: gaps in your line")
-        if student is not None and reference is not None and student.size != reference.size:
-            notes.append(f"you recorded {student.size} costs, the reference {reference.size}")
-        ax.set_xlabel("iteration")
-        ax.set_ylabel("cost")
-        ax.grid(True, color="#e4e7ec", linewidth=0.8)
-        ax.legend(loc="best", frameon=False)
-        function = str(figure.get("function") or "model")[:40]
-        settings = []
-        rate = figure.get("learning_rate")
-        if isinstance(rate, (int, float)) and math.isfinite(rate):
-            settings.append(f"learning rate {rate:.3g}")
-        iterations = figure.get("num_iterations")
-        if isinstance(iterations, (int, float)) and math.isfinite(iterations):
-            settings.append(f"{int(iterations)} iterations")
-        _titles(fig, ax, f"Cost during training of {function}(...)",
-                "public check" + (", " + ", ".join(settings) if settings else ""))
-        if notes:
-            fig.supxlabel("\n".join(notes), fontsize=8, color=ORANGE)
-        return _png(fig)
-    except Exception:  # a malformed record must never stop a feedback page
+    student, reference, every = cost_series(figure)
+    drawable = [s for s in (student, reference) if s is not None and np.isfinite(s).any()]
+    if not drawable:
         return None
-    finally:
-        if fig is not None:
-            fig.clear()
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    if reference is not None and np.isfinite(reference).any():
+        ax.plot(np.arange(reference.size) * every, reference, color=GREY, linestyle="--", marker="s",
+                markersize=6, linewidth=1.8, label="reference")
+    if student is not None and np.isfinite(student).any():
+        ax.plot(np.arange(student.size) * every, student, color=BLUE, marker="o", markersize=7,
+                linewidth=2.2, label="your cost")
+    notes = []
+    if student is None:
+        notes.append("your function returned no costs to plot")
+    elif not np.isfinite(student).all():
+        bad = int((~np.isfinite(student)).sum())
+        notes.append(f"{bad} of your {student.size} costs are NaN or infinite: gaps in your line")
+    if student is not None and reference is not None and student.size != reference.size:
+        notes.append(f"you recorded {student.size} costs, the reference {reference.size}")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("cost")
+    ax.grid(True, color="#e4e7ec", linewidth=0.8)
+    ax.legend(loc="best", frameon=False)
+    function = str(figure.get("function") or "model")[:40]
+    settings = []
+    rate = figure.get("learning_rate")
+    if isinstance(rate, (int, float)) and math.isfinite(rate):
+        settings.append(f"learning rate {rate:.3g}")
+    iterations = figure.get("num_iterations")
+    if isinstance(iterations, (int, float)) and math.isfinite(iterations):
+        settings.append(f"{int(iterations)} iterations")
+    _titles(fig, ax, f"Cost during training of {function}(...)",
+            "public check" + (", " + ", ".join(settings) if settings else ""))
+    if notes:
+        fig.supxlabel("\n".join(notes), fontsize=8, color=ORANGE)
+    return _png(fig)
 
 
 # ------------------------------------------------------------------ planar decision boundary
@@ -190,57 +197,51 @@ def accuracy(figure):
         return None
 
 
+@_never_raises
 def boundary_png(figure):
     """The regions the student's parameters predict, the points and the reference's boundary (PNG)."""
-    fig = None
-    try:
-        data = points(figure)
-        net = network(figure.get("student"))
-        if data is None or net is None:
-            return None
-        X, Y = data
-        span = np.ptp(X, axis=1)
-        margin = np.maximum(0.5, 0.12 * span)
-        lo, hi = X.min(axis=1) - margin, X.max(axis=1) + margin
-        xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], GRID), np.linspace(lo[1], hi[1], GRID))
-        grid = np.vstack([xx.ravel(), yy.ravel()])
-        mine = (probabilities(net, grid) > 0.5).astype(np.float64).reshape(xx.shape)
-
-        fig = _new_figure()
-        ax = fig.add_subplot()
-        ax.contourf(xx, yy, mine, levels=[-0.5, 0.5, 1.5], colors=[REGION[0], REGION[1]])
-        handles = [Patch(facecolor=REGION[0], edgecolor=GREY, label="you predict 0"),
-                   Patch(facecolor=REGION[1], edgecolor=GREY, label="you predict 1")]
-        ref_net = network(figure.get("reference"))
-        if ref_net is not None:
-            theirs = probabilities(ref_net, grid).reshape(xx.shape)
-            if np.nanmin(theirs) < 0.5 < np.nanmax(theirs):
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    ax.contour(xx, yy, theirs, levels=[0.5], colors=[INK], linestyles="--", linewidths=1.6)
-                handles.append(Line2D([], [], color=INK, linestyle="--", label="reference boundary"))
-        for label, colour, marker in ((0, ORANGE, "o"), (1, BLUE, "^")):
-            chosen = Y == label
-            ax.scatter(X[0, chosen], X[1, chosen], c=colour, marker=marker, s=34, edgecolors="white",
-                       linewidths=0.7, zorder=3)
-            handles.append(Line2D([], [], color=colour, marker=marker, linestyle="", markersize=7,
-                                  markeredgecolor="white", label=f"label {label}"))
-        ax.set_xlim(lo[0], hi[0])
-        ax.set_ylim(lo[1], hi[1])
-        ax.set_xlabel("$x_1$")
-        ax.set_ylabel("$x_2$")
-        function = str(figure.get("function") or "nn_model")[:40]
-        score = accuracy(figure)
-        subtitle = "public check's training points"
-        if score is not None:
-            subtitle = f"your parameters classify {score[0]} of {score[2]} points right"
-            if score[1] is not None:
-                subtitle += f" (the reference's: {score[1]})"
-        _titles(fig, ax, f"Decision regions of your {function}", subtitle)
-        ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=8)
-        return _png(fig)
-    except Exception:  # a malformed record must never stop a feedback page
+    data = points(figure)
+    net = network(figure.get("student"))
+    if data is None or net is None:
         return None
-    finally:
-        if fig is not None:
-            fig.clear()
+    X, Y = data
+    span = np.ptp(X, axis=1)
+    margin = np.maximum(0.5, 0.12 * span)
+    lo, hi = X.min(axis=1) - margin, X.max(axis=1) + margin
+    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], GRID), np.linspace(lo[1], hi[1], GRID))
+    grid = np.vstack([xx.ravel(), yy.ravel()])
+    mine = (probabilities(net, grid) > 0.5).astype(np.float64).reshape(xx.shape)
+
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    ax.contourf(xx, yy, mine, levels=[-0.5, 0.5, 1.5], colors=[REGION[0], REGION[1]])
+    handles = [Patch(facecolor=REGION[0], edgecolor=GREY, label="you predict 0"),
+               Patch(facecolor=REGION[1], edgecolor=GREY, label="you predict 1")]
+    ref_net = network(figure.get("reference"))
+    if ref_net is not None:
+        theirs = probabilities(ref_net, grid).reshape(xx.shape)
+        if np.nanmin(theirs) < 0.5 < np.nanmax(theirs):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ax.contour(xx, yy, theirs, levels=[0.5], colors=[INK], linestyles="--", linewidths=1.6)
+            handles.append(Line2D([], [], color=INK, linestyle="--", label="reference boundary"))
+    for label, colour, marker in ((0, ORANGE, "o"), (1, BLUE, "^")):
+        chosen = Y == label
+        ax.scatter(X[0, chosen], X[1, chosen], c=colour, marker=marker, s=34, edgecolors="white",
+                   linewidths=0.7, zorder=3)
+        handles.append(Line2D([], [], color=colour, marker=marker, linestyle="", markersize=7,
+                              markeredgecolor="white", label=f"label {label}"))
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    function = str(figure.get("function") or "nn_model")[:40]
+    score = accuracy(figure)
+    subtitle = "public check's training points"
+    if score is not None:
+        subtitle = f"your parameters classify {score[0]} of {score[2]} points right"
+        if score[1] is not None:
+            subtitle += f" (the reference's: {score[1]})"
+    _titles(fig, ax, f"Decision regions of your {function}", subtitle)
+    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=8)
+    return _png(fig)
