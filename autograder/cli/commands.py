@@ -6,18 +6,13 @@ traceback of an unexpected one); progress goes to stderr too (``-q`` silences it
 stdout (``--json`` for machine-readable output where a command has results).
 """
 import argparse
-import json
 import os
 import signal
 import sys
-import threading
-import time
-from contextlib import contextmanager
-from pathlib import Path
 
-from autograder.reports.text import table
-
-from autograder.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError  # noqa: F401
+from autograder.cli import course, grade, reports
+from autograder.cli.common import CommandError, error
+from autograder.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 
 EXIT_CODES = """exit codes (the same for every command):
   0    done
@@ -51,599 +46,6 @@ maintainers:
 'nndl COMMAND --help' explains a command with examples.
 
 """ + EXIT_CODES
-
-
-class CommandError(UserError):
-    """A command cannot do its job: ``str(exc)`` is the sentence for stderr, ``code`` the exit code."""
-
-
-# --------------------------------------------------------------------------- output helpers
-
-
-def _error(message):
-    print(f"error: {message}", file=sys.stderr, flush=True)
-
-
-def _say(args):
-    """A progress function writing to stderr, or one that says nothing with -q/--json."""
-    if getattr(args, "quiet", False) or getattr(args, "json", False):
-        return lambda message: None
-    return lambda message: print(message, file=sys.stderr, flush=True)
-
-
-def _print_json(data):
-    def plain(obj):
-        try:
-            import numpy as np
-            if isinstance(obj, np.ndarray):
-                return obj.tolist()
-            if isinstance(obj, np.generic):
-                return obj.item()
-        except ImportError:
-            pass
-        if isinstance(obj, Path):
-            return str(obj)
-        raise TypeError(f"{type(obj).__name__} is not JSON")
-    print(json.dumps(data, indent=1, default=plain))
-
-
-@contextmanager
-def _working(message, args):
-    """``message`` on stderr while a long step runs, with the seconds elapsed on a terminal."""
-    if getattr(args, "quiet", False) or getattr(args, "json", False):
-        yield
-        return
-    stream = sys.stderr
-    if not stream.isatty():
-        print(message, file=stream, flush=True)
-        yield
-        return
-    done = threading.Event()
-    start = time.monotonic()
-
-    def tick():
-        while not done.wait(1.0):
-            stream.write(f"\r{message} {time.monotonic() - start:.0f} s")
-            stream.flush()
-
-    stream.write(message)
-    stream.flush()
-    ticker = threading.Thread(target=tick, daemon=True)
-    ticker.start()
-    try:
-        yield
-    finally:
-        done.set()
-        ticker.join()
-        stream.write(f"\r{message} {time.monotonic() - start:.0f} s\n")
-        stream.flush()
-
-
-def _assignments(names, what="assignment"):
-    """``names`` checked against the course's assignments (raises ``CommandError``)."""
-    from autograder.checks.namespace import ASSIGNMENTS
-
-    unknown = [a for a in names if a not in ASSIGNMENTS]
-    if unknown:
-        raise CommandError(f"unknown {what}{'s' * (len(unknown) > 1)} {', '.join(unknown)}; the course has "
-                           f"{', '.join(ASSIGNMENTS)}")
-    return list(names)
-
-
-def _course_dir(args):
-    course = Path(getattr(args, "course_dir", None) or ".").expanduser().resolve()
-    if not course.is_dir():
-        raise CommandError(f"there is no course folder {course}: run this in the course folder or pass --course-dir")
-    return course
-
-
-def _gradebook(course, required=True):
-    """Make sure ``course`` has a readable nbgrader gradebook (raises ``CommandError``; reads only)."""
-    import sqlite3
-
-    path = course / "gradebook.db"
-    if not path.exists():
-        if required:
-            raise CommandError(f"there is no gradebook in {course}: run this in the course folder (or pass "
-                               "--course-dir) after grading with 'nndl grade'")
-        return
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlite3.Error as exc:
-        raise CommandError(f"{path} is corrupt or not an nbgrader gradebook ({exc}); restore it from a backup "
-                           "(nothing was changed)") from None
-    if required and not {"student", "assignment"} <= tables:
-        raise CommandError(f"{path} is not an nbgrader gradebook (it has no student and assignment tables); "
-                           "restore it from a backup (nothing was changed)")
-
-
-# --------------------------------------------------------------------------- quickstart, generate
-
-
-def _cmd_quickstart(args):
-    from autograder.cli import quickstart
-
-    _assignments(args.assignments)
-    try:
-        return quickstart.run(args.dir, args.assignments, seed=args.seed, quiet=args.quiet)
-    except RuntimeError as exc:
-        raise CommandError(str(exc), EXIT_FAILED) from None
-
-
-def _cmd_generate(args):
-    from autograder.generate import course
-    from autograder.checks.namespace import ASSIGNMENTS
-
-    assignments = _assignments(args.assignments) or list(ASSIGNMENTS)
-    try:
-        release = course.generate(assignments, args.course_dir, progress=_say(args))
-    except course.NotACourse as exc:
-        raise CommandError(str(exc), EXIT_BAD_INPUT) from None
-    except RuntimeError as exc:
-        raise CommandError(str(exc), EXIT_FAILED) from None
-    print(f"release written to {release}")
-    return EXIT_OK
-
-
-# --------------------------------------------------------------------------- check (students)
-
-
-def _cmd_check(args):
-    from autograder.grade import selfcheck
-
-    try:
-        path, assignment, _ = selfcheck.prepare(args.notebook, args.assignment)
-        with _working(f"checking {path.name} ({assignment}): running your code cells, then the public checks, "
-                      "in a fresh kernel...", args):
-            report = selfcheck.run(path, assignment)
-    except selfcheck.CheckError as exc:
-        raise CommandError(str(exc), exc.code) from None
-    if args.json:
-        _print_json(selfcheck.to_json(report))
-    else:
-        print(selfcheck.format_report(report))
-    return EXIT_OK if report.passed else EXIT_FAILED
-
-
-# --------------------------------------------------------------------------- grade (instructors)
-
-
-def _on_sigterm():
-    """Make ``kill`` (SIGTERM) stop the command like Ctrl-C; returns the handler to put back (or None)."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    return signal.signal(signal.SIGTERM, stop)
-
-
-def _cmd_grade(args):
-    from autograder.checks.namespace import ASSIGNMENTS
-
-    if args.workers is not None and args.workers < 0:
-        raise CommandError("--workers must be 0 or more", EXIT_USAGE)
-    if args.all:
-        if args.target:
-            raise CommandError("give either an assignment or notebook, or --all, not both", EXIT_USAGE)
-        return _grade_all(args)
-    target = Path(args.target).expanduser()
-    if args.target in ASSIGNMENTS and not target.is_file():
-        if args.assignment and args.assignment != args.target:
-            raise CommandError("--assignment is for grading one notebook; to grade an assignment, name it alone",
-                               EXIT_USAGE)
-        return _grade_assignment(args, args.target)
-    if target.exists() or args.target.endswith(".ipynb"):
-        for flag, value in (("--scheduler", args.scheduler), ("--force", args.force), ("--workers", args.workers)):
-            if value:
-                raise CommandError(f"{flag} is for grading a whole assignment, not one notebook", EXIT_USAGE)
-        return _grade_notebook(args, target)
-    raise CommandError(f"{args.target} is neither a notebook file nor an assignment of the course "
-                       f"({', '.join(ASSIGNMENTS)})")
-
-
-def _allow_unsandboxed(args, course):
-    from autograder.grade.autograde import allowed_unsandboxed
-
-    return bool(getattr(args, "allow_unsandboxed", False)) or allowed_unsandboxed(course)
-
-
-def _batch(args, course, assignment, progress):
-    from autograder.grade.batch import grade_assignment
-
-    return grade_assignment(course, assignment, workers=args.workers, scheduler=args.scheduler, seed=args.seed,
-                            force=args.force, progress=progress, allow_unsandboxed=_allow_unsandboxed(args, course))
-
-
-def _refused(exc):
-    """The ``CommandError`` (exit code 3) of a machine that cannot isolate student code."""
-    return CommandError(f"grading refused, nothing was graded or written: {exc}; or accept the risk with "
-                        "--allow-unsandboxed", EXIT_BAD_INPUT)
-
-
-def _grade_assignment(args, assignment):
-    from autograder.grade.batch import BatchError
-    from autograder.grade.gradebook import GradebookError
-    from autograder.grade.sandbox import SandboxUnavailable
-
-    course = _course_dir(args)
-    _gradebook(course, required=False)
-    try:
-        report = _batch(args, course, assignment, progress=not (args.quiet or args.json))
-    except SandboxUnavailable as exc:
-        raise _refused(exc) from None
-    except KeyboardInterrupt:
-        print("\ninterrupted: what was graded is in the gradebook; run the same command again to grade "
-              "the rest", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except (BatchError, GradebookError) as exc:
-        raise CommandError(str(exc)) from None
-    except OSError as exc:
-        raise CommandError(str(exc), EXIT_FAILED) from None
-    if args.json:
-        _print_json(report.to_dict())
-    else:
-        print(report.format())
-    return EXIT_OK if report.ok else EXIT_FAILED
-
-
-def _with_submissions(course):
-    from autograder.checks.namespace import ASSIGNMENTS
-
-    submitted = course / "submitted"
-    if not submitted.is_dir():
-        return []
-    return [a for a in ASSIGNMENTS if any(p.is_dir() for p in submitted.glob(f"*/{a}"))]
-
-
-def _grade_all(args):
-    from autograder.grade.batch import BatchError
-    from autograder.grade.gradebook import GradebookError
-
-    course = _course_dir(args)
-    _gradebook(course, required=False)
-    assignments = _with_submissions(course)
-    if not assignments:
-        raise CommandError(f"nothing to grade: {course / 'submitted'} holds no <student>/<assignment>/ folder "
-                           "(collect the submissions first: nbgrader collect, or nndl collect-zip)")
-    from autograder.grade.batch import grade_assignments
-
-    say = _say(args)
-    errors = {}
-    say(f"grading {', '.join(assignments)} in one batch")
-    from autograder.grade.sandbox import SandboxUnavailable
-
-    try:
-        found = grade_assignments(course, assignments, workers=args.workers, scheduler=args.scheduler,
-                                  seed=args.seed, force=args.force, progress=not (args.quiet or args.json),
-                                  errors=errors, allow_unsandboxed=_allow_unsandboxed(args, course))
-    except SandboxUnavailable as exc:
-        raise _refused(exc) from None
-    except KeyboardInterrupt:
-        print("\ninterrupted: what was graded is in the gradebook; run the same command again to grade "
-              "the rest", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except (BatchError, GradebookError, OSError) as exc:
-        raise CommandError(str(exc), EXIT_FAILED) from None
-    reports = {r.assignment: r for r in found}
-    for assignment, message in errors.items():
-        say(f"  {assignment} could not be graded: {message}")
-    ok = bool(reports) and not errors and all(r.ok for r in reports.values())
-    if args.json:
-        _print_json({"ok": ok, "assignments": {a: r.to_dict() for a, r in reports.items()}, "errors": errors})
-    else:
-        for report in reports.values():
-            print(report.format(), end="\n\n")
-        rows = [("assignment", "submissions", "graded", "already graded", "failed")]
-        for a in assignments:
-            r = reports.get(a)
-            rows.append((a, r.total, len(r.graded), len(r.skipped), len(r.failed)) if r else
-                        (a, "-", "-", "-", "not graded"))
-        print(table(rows))
-        for a, message in errors.items():
-            print(f"  {a}: {message}")
-    if not reports:
-        return EXIT_BAD_INPUT
-    return EXIT_OK if ok else EXIT_FAILED
-
-
-def _grade_notebook(args, path):
-    from autograder.generate import course as course_mod
-    from autograder.grade import pool, state, selfcheck, results, runner
-
-    try:
-        path = selfcheck.find_notebook(path)
-    except selfcheck.CheckError as exc:
-        raise CommandError(str(exc), exc.code) from None
-    reason = selfcheck.unreadable(path)
-    if reason is not None:
-        raise CommandError(f"{path} cannot be read: {reason}; 'nndl grade ASSIGNMENT' grades such a submission "
-                           "as an empty notebook with a note to the student")
-    try:
-        assignment = selfcheck.choose_assignment(path, args.assignment)
-    except selfcheck.CheckError as exc:
-        raise CommandError(str(exc), exc.code) from None
-    course = _course_dir(args)
-    support = course / "release" / assignment / "nndl"
-    if not support.is_dir():
-        support = course_mod.repo_root() / "release" / assignment / "nndl"
-    if not support.is_dir():
-        raise CommandError(f"there is no release/{assignment}/nndl/ in {course} or in the installed course: "
-                           f"run nndl generate {assignment} first")
-    if args.seed is not None:
-        seed, source = args.seed, "given"
-    else:
-        recorded = (state.recorded_run(course, assignment) or {}).get("seed")
-        seed, source = (recorded, "recorded for the assignment") if isinstance(recorded, int) else (0, "default")
-    from autograder.grade.sandbox import SandboxUnavailable
-
-    hidden = tuple(str(course / name) for name in state.HIDDEN_FROM_KERNEL if (course / name).exists())
-    allow = _allow_unsandboxed(args, course)
-    if not allow:
-        try:
-            pool.require_isolation()
-        except SandboxUnavailable as exc:
-            raise _refused(exc) from None
-    with _working(f"grading {path.name} ({assignment}, seed {seed}) in a sandboxed kernel...", args):
-        result = runner.grade_submission(path, assignment, _student_of(path, assignment), seed, support,
-                                         hidden_paths=hidden, allow_unsandboxed=allow)
-    if result.status == runner.NOT_GRADED:
-        raise CommandError(f"{path} was not graded: {result.reason}", EXIT_FAILED)
-    record = results.summarize(result, figures=[])
-    record.pop("figures", None)
-    if args.json:
-        _print_json({"notebook": str(path), "seed": seed, "seed_source": source, **record})
-        return EXIT_OK
-    print(_format_graded(path, assignment, seed, source, result))
-    return EXIT_OK
-
-
-def _student_of(path, assignment):
-    """The student of ``submitted/<student>/<assignment>/<notebook>``, else the notebook's name."""
-    parts = path.resolve().parts
-    if len(parts) >= 3 and parts[-2] == assignment:
-        return parts[-3]
-    return path.stem
-
-
-def _format_graded(path, assignment, seed, source, result):
-    from autograder.reports.cell_report import format_verdicts
-    from autograder.checks.spec import Verdict
-
-    lines = [f"{path}: {assignment}, seed {seed} ({source}): {result.score:g} of {result.max_score:g} points", ""]
-    by_function = {}
-    for v in result.verdicts:
-        by_function.setdefault(v["function"], []).append(Verdict(**v))
-    rows = [("function", "points", "public", "hidden")]
-    for function, verdicts in by_function.items():
-        got, out_of = sum(v.score for v in verdicts), sum(v.points for v in verdicts)
-
-        def state(hidden):
-            mine = [v for v in verdicts if v.hidden == hidden]
-            return "-" if not mine else "pass" if all(v.passed for v in mine) else "FAIL"
-        rows.append((function, f"{got:g}/{out_of:g}", state(False), state(True)))
-    lines += [table(rows), ""]
-    for function, verdicts in by_function.items():
-        lines += [format_verdicts(assignment, function, verdicts), ""]
-    if result.messages:
-        lines += ["notes on the run:", *[f"  {m}" for m in result.messages], ""]
-    lines.append(f"sandbox: {result.sandbox}")
-    if result.sandbox == "unsandboxed":
-        lines.append("WARNING: graded WITHOUT the sandbox (--allow-unsandboxed): the notebook's code ran with your "
-                     "permissions and could read the reference; do not trust this score.")
-    lines.append("(nothing was recorded: 'nndl grade ASSIGNMENT' grades into the gradebook)")
-    return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------- doctor
-
-
-def _cmd_doctor(args):
-    from autograder.grade import autograde, sandbox
-    from autograder.grade.gradebook import load_config
-
-    found = sandbox.isolation()
-    course = Path(getattr(args, "course_dir", None) or ".").expanduser().resolve()
-    configured = None
-    if (course / "nbgrader_config.py").is_file():
-        try:
-            configured = autograde.installed(load_config(course))
-        except Exception:  # noqa: BLE001 - a broken config: say so below
-            configured = False
-    allowed = autograde.allowed_unsandboxed(course) if configured is not None else False
-    if args.json:
-        _print_json({"mode": found.mode, "reason": found.reason, "enforced": list(found.enforced),
-                     "missing": list(found.missing), "how_to_enable": found.how_to_enable,
-                     "course": str(course) if configured is not None else None,
-                     "nbgrader_autograde_uses_engine": configured, "allow_unsandboxed": allowed})
-    else:
-        print(sandbox.describe())
-        if configured is None:
-            print(f"\n{course} is not a course folder (no nbgrader_config.py): run this in the course, or pass "
-                  "--course-dir, to check how nbgrader autograde grades there")
-        elif configured:
-            print(f"\nnbgrader autograde and formgrader in {course} grade through the same sandboxed engine "
-                  "as nndl grade")
-        else:
-            print(f"\nWARNING: {course / 'nbgrader_config.py'} does not grade through the engine "
-                  "(Autograde.autograde_preprocessors lacks SandboxedGrading): nbgrader autograde there would "
-                  "refuse every test cell; copy the course's nbgrader_config.py")
-        if allowed:
-            print("WARNING: the course allows grading without the sandbox (SandboxedGrading.allow_unsandboxed)")
-    return EXIT_OK if found.mode is not None else EXIT_BAD_INPUT
-
-
-# --------------------------------------------------------------------------- reports
-
-
-def _written(paths, what):
-    """One line per written file, or a count and their folder when there are many."""
-    paths = [Path(p) for p in (paths if isinstance(paths, (list, tuple, set)) else [paths]) if p]
-    if not paths:
-        return f"no {what} written"
-    if len(paths) <= 5:
-        return "\n".join(f"wrote {p}" for p in paths)
-    common = Path(os.path.commonpath([str(p) for p in paths]))
-    return f"wrote {len(paths)} {what} under {common}"
-
-
-def _paths_of(value):
-    """The file paths in what a report function returned (a path, a list of them, or a mapping)."""
-    if isinstance(value, (str, Path)):
-        return [value]
-    if isinstance(value, dict):
-        found = []
-        for item in value.values():
-            found += _paths_of(item)
-        return found
-    if isinstance(value, (list, tuple, set)):
-        found = []
-        for item in value:
-            found += _paths_of(item)
-        return found
-    return []
-
-
-def _cmd_feedback(args):
-    course = _course_dir(args)
-    if args.assignment:
-        _assignments([args.assignment])
-    _gradebook(course)
-    from autograder.reports import feedback
-
-    with _working(f"writing feedback{' for ' + args.assignment if args.assignment else ''}...", args):
-        try:
-            written = feedback.generate(course, assignment=args.assignment, students=args.student or None)
-        except feedback.FeedbackError as exc:
-            if "generate_feedback" in str(exc):  # nbgrader failed on some submissions; our pages were written
-                raise CommandError(str(exc), EXIT_FAILED) from None
-            raise CommandError(str(exc)) from None
-    print(_written(_paths_of(written), "feedback files"))
-    return EXIT_OK
-
-
-def _cmd_export(args):
-    course = _course_dir(args)
-    _assignments(args.assignments)
-    if args.format == "nbgrader" and args.assignments:
-        raise CommandError("the nbgrader CSV holds every assignment: name assignments only with --format canvas "
-                           "or gradescope", EXIT_USAGE)
-    if args.roster and args.format != "canvas":
-        raise CommandError("--roster is for --format canvas", EXIT_USAGE)
-    if args.roster and not Path(args.roster).expanduser().is_file():
-        raise CommandError(f"there is no roster file {args.roster}: export the gradebook from Canvas "
-                           "(Grades > Export) and pass that CSV", EXIT_USAGE)
-    _gradebook(course)
-    from autograder.reports import exports
-
-    assignments = args.assignments or None
-    try:
-        if args.format == "nbgrader":
-            written = exports.nbgrader_csv(course, path=args.to)
-        elif args.format == "canvas":
-            written = exports.canvas_csv(course, path=args.to, assignments=assignments, roster=args.roster)
-        else:
-            written = exports.gradescope(course, out_dir=args.to, assignments=assignments)
-    except exports.ExportError as exc:
-        partial = getattr(exc, "path", None)
-        if partial is not None:  # written, but some students were left out
-            print(f"wrote {partial}")
-            _error(str(exc))
-            return EXIT_FAILED
-        raise CommandError(str(exc)) from None
-    print(_written(_paths_of(written), "files"))
-    return EXIT_OK
-
-
-def _cmd_dashboard(args):
-    course = _course_dir(args)
-    _assignments(args.assignments)
-    _gradebook(course)
-    from autograder.reports import dashboard
-
-    with _working("building the class dashboard...", args):
-        try:
-            written = dashboard.build(course, out_dir=args.out, assignments=args.assignments or None)
-        except dashboard.DashboardError as exc:
-            raise CommandError(str(exc)) from None
-    paths = _paths_of(written)
-    index = [p for p in paths if str(p).endswith(".html")]
-    print(f"dashboard: {index[0]}" if len(index) == 1 else _written(paths, "files"))
-    return EXIT_OK
-
-
-# --------------------------------------------------------------------------- collect-zip
-
-
-def _cmd_collect_zip(args):
-    from autograder.grade import collect
-
-    course = _course_dir(args)
-    try:
-        report = collect.collect_zip(args.archive, args.assignment, course, regexp=args.regexp, force=args.force,
-                                     progress=_say(args))
-    except collect.CollectError as exc:
-        raise CommandError(str(exc), exc.code) from None
-    if args.json:
-        _print_json(report.to_dict())
-    else:
-        print(report.format())
-    if not report.collected:
-        if not args.json:
-            _error(f"nothing was collected from {Path(args.archive).name} (see the reasons above)")
-        return EXIT_BAD_INPUT
-    return EXIT_OK if report.ok else EXIT_FAILED
-
-
-# --------------------------------------------------------------------------- maintainers
-
-
-def _cmd_mutants(args):
-    from autograder.checks.mutants import format_table, run_suite
-    from autograder.checks.namespace import ASSIGNMENTS
-
-    assignments = _assignments([args.assignment]) if args.assignment else list(ASSIGNMENTS)
-
-    def progress(i, n, name):
-        if not args.quiet:
-            print(f"\r[{i + 1}/{n}] {name:<40}", end="", file=sys.stderr, flush=True)
-
-    results = run_suite(assignments, seed=args.seed, progress=progress)
-    if not args.quiet:
-        print("\r" + " " * 50 + "\r", end="", file=sys.stderr)
-    print(format_table(results))
-    return EXIT_OK if all(r.killed for r in results) else EXIT_FAILED
-
-
-def _cmd_figures(args):
-    from autograder.generate import figures
-
-    say = _say(args)
-    if not args.skip_images:
-        results = figures.image_figures(args.image_set, args.data_dir, progress=say)
-        print(figures.format_image_figures(args.image_set, results))
-    if args.planar:
-        for label, acc in figures.planar_figures(progress=say).items():
-            print(f"planar flower {label:<14} accuracy {acc:.2f} %")
-    return EXIT_OK
-
-
-def _cmd_data(args):
-    from nndl_data import DataError, install_classic_data, load_dataset
-
-    try:
-        if args.action == "install-classic":
-            dest = install_classic_data(args.folder)
-            print(f"verified and installed the classic cat files in {dest}")
-        else:
-            train_x, train_y, test_x, test_y, classes = load_dataset(args.name, args.folder)
-            print(f"{args.name}: train {train_x.shape} ({int(train_y.sum())} positive), "
-                  f"test {test_x.shape} ({int(test_y.sum())} positive), classes {[c.decode() for c in classes]}")
-    except DataError as exc:
-        raise CommandError(str(exc)) from None
-    return EXIT_OK
 
 
 # --------------------------------------------------------------------------- the parser
@@ -690,7 +92,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.parsers = parser.subcommands = {}  # name -> its parser, for errors in its own usage
 
-    p = _add(sub, "quickstart", _cmd_quickstart, "build the release, grade sample submissions and print the scores",
+    p = _add(sub, "quickstart", course.cmd_quickstart, "build the release, grade sample submissions and print the scores",
              "In a fresh course folder (default ./nndl-quickstart): generate the student release with nbgrader, "
              "write sample submissions (a student who solved everything, one who handed in the stubs, two with "
              "typical mistakes), autograde them, write feedback and grades.csv, and print the score table.",
@@ -700,7 +102,7 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0, help="the grading seed of the hidden checks (default 0)")
     _quiet(p)
 
-    p = _add(sub, "generate", _cmd_generate, "regenerate the assignments' support files and the student release",
+    p = _add(sub, "generate", course.cmd_generate, "regenerate the assignments' support files and the student release",
              "Write source/<assignment>/nndl/ (helpers, data, public checks) and run nbgrader "
              "generate_assignment for each assignment, into release/.",
              "  nndl generate\n  nndl generate logistic_regression --course-dir ~/course\n")
@@ -708,7 +110,7 @@ def build_parser():
     p.add_argument("--course-dir", default=".", help="the course folder (default: the current folder)")
     _quiet(p)
 
-    p = _add(sub, "check", _cmd_check, "students: run your notebook's public checks, as the grader will",
+    p = _add(sub, "check", course.cmd_check, "students: run your notebook's public checks, as the grader will",
              "Run the code cells of your saved notebook in a fresh kernel, in order, then the public checks of "
              "the assignment (the ones in the notebook's test cells), exactly as the grader runs them. Prints "
              "each function's public points, what failed and why, and any known mistake the result looks "
@@ -725,7 +127,7 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     _quiet(p)
 
-    p = _add(sub, "grade", _cmd_grade, "instructors: grade one notebook, one assignment, or every assignment",
+    p = _add(sub, "grade", grade.cmd_grade, "instructors: grade one notebook, one assignment, or every assignment",
              "TARGET is an assignment, a notebook file, or --all.\n\n"
              "An assignment: grade submitted/*/ASSIGNMENT/ with the sandboxed grader, in local worker processes "
              "or on a Dask cluster, and record the scores in nbgrader's gradebook and autograded/ as 'nbgrader "
@@ -768,7 +170,7 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="print the report as JSON (no progress)")
     _quiet(p)
 
-    p = _add(sub, "doctor", _cmd_doctor, "instructors: can this machine grade safely? the sandbox mode and why",
+    p = _add(sub, "doctor", grade.cmd_doctor, "instructors: can this machine grade safely? the sandbox mode and why",
              "Print the sandbox mode grading would use on this machine (full: as root; rootless: an ordinary "
              "user with unprivileged user namespaces; none: grading refuses), why, what a student's kernel is "
              "kept from in that mode and what is not enforced, and whether the course's nbgrader_config.py "
@@ -779,7 +181,7 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
     _quiet(p)
 
-    p = _add(sub, "feedback", _cmd_feedback, "instructors: HTML feedback per student and assignment",
+    p = _add(sub, "feedback", reports.cmd_feedback, "instructors: HTML feedback per student and assignment",
              "Write an HTML page per graded student and assignment under feedback/: every check's score with "
              "its message and any diagnosed mistake, and plots where they help. Hidden checks show their "
              "score and the grader's message, never their inputs or code.\n\n"
@@ -792,7 +194,7 @@ def build_parser():
     _course(p)
     _quiet(p)
 
-    p = _add(sub, "export", _cmd_export, "instructors: grades for nbgrader, Canvas or Gradescope",
+    p = _add(sub, "export", reports.cmd_export, "instructors: grades for nbgrader, Canvas or Gradescope",
              "Write the gradebook's grades in another tool's layout:\n"
              "  nbgrader    nbgrader's CSV (nbgrader export), default grades.csv\n"
              "  canvas      a CSV that Canvas imports (Grades > Import), default reports/canvas_grades.csv;\n"
@@ -811,7 +213,7 @@ def build_parser():
     _course(p)
     _quiet(p)
 
-    p = _add(sub, "dashboard", _cmd_dashboard, "instructors: the class dashboard (HTML with plots)",
+    p = _add(sub, "dashboard", reports.cmd_dashboard, "instructors: the class dashboard (HTML with plots)",
              "Build an HTML page with PNG plots: the grade distribution per assignment, the failure rate of "
              "every check, the most common diagnosed mistakes, and the submissions that timed out or "
              "crashed. Exit code 3 when there is no readable gradebook.",
@@ -821,7 +223,7 @@ def build_parser():
     _course(p)
     _quiet(p)
 
-    p = _add(sub, "collect-zip", _cmd_collect_zip, "instructors: an LMS download archive into submitted/",
+    p = _add(sub, "collect-zip", course.cmd_collect_zip, "instructors: an LMS download archive into submitted/",
              "Import a .zip of submissions downloaded from an LMS into submitted/<student>/ASSIGNMENT/ with "
              "nbgrader's zip_collect. Each file's path in the archive must tell the student: by default\n"
              "  <student>_[late_]<user id>_<submission id>_<file>[-<n>].ipynb   (Canvas)\n"
@@ -851,7 +253,7 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     _quiet(p)
 
-    p = _add(sub, "mutants", _cmd_mutants, "maintainers: run every known mistake against the checks",
+    p = _add(sub, "mutants", course.cmd_mutants, "maintainers: run every known mistake against the checks",
              "Each catalogued mistake is a mutant of the reference solution. A mutant is killed when it fails "
              "exactly the checks it should and every failure names the mistake. Exit code 1 when a mutant "
              "survives.",
@@ -860,7 +262,7 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0, help="the grading seed of the hidden checks (default 0)")
     _quiet(p)
 
-    p = _add(sub, "figures", _cmd_figures, "maintainers: train the reference models and print costs and accuracies",
+    p = _add(sub, "figures", course.cmd_figures, "maintainers: train the reference models and print costs and accuracies",
              "Train the notebooks' models with the reference solution and print the cost and the train/test "
              "accuracy each reaches (about a minute).",
              "  nndl figures\n  nndl figures --image-set catvnoncat --data-dir ~/classic --planar\n")
@@ -870,7 +272,7 @@ def build_parser():
     p.add_argument("--skip-images", action="store_true", help="skip the image models")
     _quiet(p)
 
-    p = _add(sub, "data", _cmd_data, "verify or install data sets",
+    p = _add(sub, "data", course.cmd_data, "verify or install data sets",
              "install-classic FOLDER: verify the classic cat files by sha256 and copy them where the notebooks "
              "find them. verify [FOLDER]: load an image set and print its shapes. Exit code 3 when the files "
              "are missing or do not verify.",
@@ -893,11 +295,11 @@ def main(argv=None):
         parser.subcommands["data"].error("install-classic needs the FOLDER that holds the two classic files")
     if args.command == "grade" and not args.target and not args.all:
         parser.subcommands["grade"].error("give a TARGET (an assignment or a notebook) or --all")
-    previous = _on_sigterm()
+    previous = grade.on_sigterm()
     try:
         return args.run(args)
     except CommandError as exc:
-        _error(exc)
+        error(exc)
         return exc.code
     except KeyboardInterrupt:
         print("\ninterrupted: what was finished is kept", file=sys.stderr)
@@ -905,7 +307,7 @@ def main(argv=None):
     except Exception as exc:  # a bug: one sentence, the traceback on request
         if os.environ.get("NNDL_DEBUG"):
             raise
-        _error(f"unexpected {type(exc).__name__}: {exc} (set NNDL_DEBUG=1 to see where it happened; please "
+        error(f"unexpected {type(exc).__name__}: {exc} (set NNDL_DEBUG=1 to see where it happened; please "
                "report it)")
         return EXIT_FAILED
     finally:
