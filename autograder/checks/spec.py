@@ -59,3 +59,16 @@ class Verdict:
     @property
     def passed(self):
         return self.status == "passed"
+
+
+def pair(assignment, function, inputs, message, points=(1, 1), what="", **kw):
+    """A public and a hidden check of ``function``: the same question, the hidden one on the grader's seed.
+
+    Their ids are ``<assignment>/<function>/public`` and ``<assignment>/<function>/hidden``, with
+    ``<what>-`` before both where a function has several kinds of check (``propagate/gradient-public``).
+    ``points``: one number for both, or ``(public, hidden)``; ``kw`` go to both ``Check``.
+    """
+    public, hidden = (points, points) if isinstance(points, (int, float)) else points
+    prefix = f"{what}-" if what else ""
+    return [Check(f"{assignment}/{function}/{prefix}{visibility}", function, score, secret, message, inputs, **kw)
+            for visibility, score, secret in (("public", public, False), ("hidden", hidden, True))]

@@ -8,7 +8,7 @@ and the train/test accuracies, computed here with the reference's own ``predict`
 import numpy as np
 
 from autograder.nndl.compare import Tolerance
-from autograder.checks.spec import Check, Mistake
+from autograder.checks.spec import Mistake, pair
 from solutions.deep_nn_application import predict
 
 A = "deep_nn_application"
@@ -98,23 +98,19 @@ def accuracies(expected, received, inputs):
 # ---------------------------------------------------------------- checks
 
 
-def _pair(function, inputs, message, np_seed, points=(2, 3)):
+def _model_checks(function, inputs, message, np_seed):
     """A public and a hidden model check of ``function``."""
-    options = {"np_seed": np_seed, "accuracy": accuracies, "accuracy_gap": 0.0,
-               "where": f"{function}(...) = (parameters, costs)"}
-    return [
-        Check(f"{A}/{function}/{visibility}", function, points[hidden], hidden, message, inputs,
-              judge="model", tolerance=MODEL_TOLERANCE, options=options)
-        for hidden, visibility in ((False, "public"), (True, "hidden"))
-    ]
+    return pair(A, function, inputs, message, points=(2, 3), judge="model", tolerance=MODEL_TOLERANCE,
+                options={"np_seed": np_seed, "accuracy": accuracies, "accuracy_gap": 0.0,
+                         "where": f"{function}(...) = (parameters, costs)"})
 
 
 CHECKS = [
-    *_pair("two_layer_model", two_layer_inputs,
+    *_model_checks("two_layer_model", two_layer_inputs,
            "two_layer_model on small data with its own learning rate, iteration count and hidden size: "
            "the costs (one every 100 iterations), the trained parameters and the train/test accuracy",
            TWO_LAYER_SEED),
-    *_pair("L_layer_model", L_layer_inputs,
+    *_model_checks("L_layer_model", L_layer_inputs,
            "L_layer_model on small data with its own learning rate, iteration count and 3 or 4 layers: "
            "the costs (one every 100 iterations), the trained parameters and the train/test accuracy",
            L_LAYER_SEED),

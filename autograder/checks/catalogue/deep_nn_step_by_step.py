@@ -7,7 +7,7 @@ correct formula for the ReLU derivative agrees and centred differences never str
 """
 import numpy as np
 
-from autograder.checks.spec import Check, Mistake
+from autograder.checks.spec import Mistake, pair
 from solutions import deep_nn_step_by_step as reference
 
 A = "deep_nn_step_by_step"
@@ -162,54 +162,45 @@ def update_inputs(rng):
 # ---------------------------------------------------------------- checks
 
 
-def _pair(function, what, inputs, message, points=(1, 1), **kw):
-    """A public and a hidden check of the same kind."""
-    sep = f"{what}-" if what else ""
-    return [
-        Check(f"{A}/{function}/{sep}public", function, points[0], False, message, inputs, **kw),
-        Check(f"{A}/{function}/{sep}hidden", function, points[1], True, message, inputs, **kw),
-    ]
-
-
 GRADIENT = dict(probe="gradient_deep", judge="gradient")
 
 CHECKS = [
-    *_pair("initialize_parameters", "", two_layer_sizes,
-           "initialize_parameters(n_x, n_h, n_y): seed 1, W = randn * 0.01, b = zeros, shapes (n_h, n_x), "
+    *pair(A, "initialize_parameters", two_layer_sizes,
+           message="initialize_parameters(n_x, n_h, n_y): seed 1, W = randn * 0.01, b = zeros, shapes (n_h, n_x), "
            "(n_h, 1), (n_y, n_h), (n_y, 1)", options={"np_seed": INIT_SEED}),
-    *_pair("initialize_parameters_deep", "", deep_layer_dims,
-           "initialize_parameters_deep(layer_dims): seed 3, W{l} = randn(n[l], n[l-1]) * 0.01, b{l} zeros "
+    *pair(A, "initialize_parameters_deep", deep_layer_dims,
+           message="initialize_parameters_deep(layer_dims): seed 3, W{l} = randn(n[l], n[l-1]) * 0.01, b{l} zeros "
            "(n[l], 1), for networks of several depths", options={"np_seed": INIT_SEED}),
-    *_pair("linear_forward", "", linear_inputs, "linear_forward(A, W, b): Z = W A + b and the cache (A, W, b)",
+    *pair(A, "linear_forward", linear_inputs, message="linear_forward(A, W, b): Z = W A + b and the cache (A, W, b)",
            options={"where": "linear_forward(...) = (Z, cache)"}),
-    *_pair("linear_activation_forward", "relu", _activation_forward_inputs("relu"),
-           'linear_activation_forward(..., "relu"): A = max(0, Z) and the cache (linear_cache, Z)',
+    *pair(A, "linear_activation_forward", _activation_forward_inputs("relu"), what="relu",
+           message='linear_activation_forward(..., "relu"): A = max(0, Z) and the cache (linear_cache, Z)',
            options={"where": "linear_activation_forward(...) = (A, cache)"}),
-    *_pair("linear_activation_forward", "sigmoid", _activation_forward_inputs("sigmoid"),
-           'linear_activation_forward(..., "sigmoid"): A = sigmoid(Z) and the cache (linear_cache, Z)',
+    *pair(A, "linear_activation_forward", _activation_forward_inputs("sigmoid"), what="sigmoid",
+           message='linear_activation_forward(..., "sigmoid"): A = sigmoid(Z) and the cache (linear_cache, Z)',
            options={"where": "linear_activation_forward(...) = (A, cache)"}),
-    *_pair("L_model_forward", "", forward_inputs,
-           "L_model_forward(X, parameters): RELU for layers 1..L-1, SIGMOID for layer L; AL (1, m) and the "
+    *pair(A, "L_model_forward", forward_inputs,
+           message="L_model_forward(X, parameters): RELU for layers 1..L-1, SIGMOID for layer L; AL (1, m) and the "
            "L caches, on networks of 3 and 4 layers", points=(2, 2),
            options={"where": "L_model_forward(...) = (AL, caches)"}),
-    *_pair("compute_cost", "", cost_inputs, "compute_cost(AL, Y): the cross-entropy cost as a scalar"),
-    *_pair("linear_backward", "", linear_backward_inputs,
-           "linear_backward(dZ, cache): dA_prev = W^T dZ, dW = dZ A_prev^T / m, db = sum(dZ) / m "
+    *pair(A, "compute_cost", cost_inputs, message="compute_cost(AL, Y): the cross-entropy cost as a scalar"),
+    *pair(A, "linear_backward", linear_backward_inputs,
+           message="linear_backward(dZ, cache): dA_prev = W^T dZ, dW = dZ A_prev^T / m, db = sum(dZ) / m "
            "with shape (n[l], 1)", points=(2, 2), options={"where": "linear_backward(...) = (dA_prev, dW, db)"}),
-    *_pair("linear_activation_backward", "relu", _activation_backward_inputs("relu"),
-           'linear_activation_backward(dA, cache, "relu"): dZ = dA where Z > 0, else 0, then the linear step',
+    *pair(A, "linear_activation_backward", _activation_backward_inputs("relu"), what="relu",
+           message='linear_activation_backward(dA, cache, "relu"): dZ = dA where Z > 0, else 0, then the linear step',
            options={"where": "linear_activation_backward(...) = (dA_prev, dW, db)"}),
-    *_pair("linear_activation_backward", "sigmoid", _activation_backward_inputs("sigmoid"),
-           'linear_activation_backward(dA, cache, "sigmoid"): dZ = dA * s * (1 - s), then the linear step',
+    *pair(A, "linear_activation_backward", _activation_backward_inputs("sigmoid"), what="sigmoid",
+           message='linear_activation_backward(dA, cache, "sigmoid"): dZ = dA * s * (1 - s), then the linear step',
            options={"where": "linear_activation_backward(...) = (dA_prev, dW, db)"}),
-    *_pair("L_model_backward", "", backward_inputs,
-           "L_model_backward(AL, Y, caches): dA{l-1}, dW{l}, db{l} for every layer, on networks of 3 and "
+    *pair(A, "L_model_backward", backward_inputs,
+           message="L_model_backward(AL, Y, caches): dA{l-1}, dW{l}, db{l} for every layer, on networks of 3 and "
            "4 layers", points=(2, 2)),
-    *_pair("L_model_backward", "gradient", gradient_inputs,
-           "L_model_backward, on your L_model_forward's caches, agrees with centred differences of the cost",
+    *pair(A, "L_model_backward", gradient_inputs, what="gradient",
+           message="L_model_backward, on your L_model_forward's caches, agrees with centred differences of the cost",
            points=(1, 2), **GRADIENT),
-    *_pair("update_parameters", "", update_inputs,
-           "update_parameters(params, grads, learning_rate): one step on every W{l} and b{l}, any learning "
+    *pair(A, "update_parameters", update_inputs,
+           message="update_parameters(params, grads, learning_rate): one step on every W{l} and b{l}, any learning "
            "rate and depth", points=(1, 2)),
 ]
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from autograder.nndl.compare import Rules, Tolerance
 from autograder.nndl.probes import from_plain
-from autograder.checks.spec import Check, Mistake
+from autograder.checks.spec import Mistake, pair
 
 A = "logistic_regression"
 
@@ -152,32 +152,26 @@ def train_test_accuracy(expected, received, inputs):
 # ---------------------------------------------------------------- checks
 
 
-def _pair(function, inputs, message, points=(1, 1), names=("public", "hidden"), **kw):
-    return [
-        Check(f"{A}/{function}/{names[0]}", function, points[0], False, message, inputs, **kw),
-        Check(f"{A}/{function}/{names[1]}", function, points[1], True, message, inputs, **kw),
-    ]
-
-
 LABELS = Rules(any_label_dtype=True)
 MODEL = {"accuracy": train_test_accuracy, "accuracy_gap": 0.0}
 
 CHECKS = [
-    *_pair("sigmoid", any_array, "sigmoid(z) elementwise on an array"),
-    *_pair("initialize_with_zeros", dimension,
-           "initialize_with_zeros(dim): w of zeros (dim, 1) and b = 0.0, a float"),
-    *_pair("propagate", one_pass, 'propagate(w, b, X, Y): grads["dw"] (n_x, 1), grads["db"] and the cost',
-           points=(2, 2)),
-    *_pair("propagate", one_pass_named,
+    *pair(A, "sigmoid", any_array, "sigmoid(z) elementwise on an array"),
+    *pair(A, "initialize_with_zeros", dimension,
+           "initialize_with_zeros(dim): w of zeros (dim, 1) and b = 0.0, a float",
+           options={"where": "initialize_with_zeros(...) = (w, b)"}),
+    *pair(A, "propagate", one_pass, 'propagate(w, b, X, Y): grads["dw"] (n_x, 1), grads["db"] and the cost',
+           points=(2, 2), options={"where": "propagate(...) = (grads, cost)"}),
+    *pair(A, "propagate", one_pass_named,
            "the gradients of propagate agree with centred differences of the cross-entropy cost",
-           names=("gradient", "gradient-hidden"), probe="gradient_propagate", judge="gradient"),
-    *_pair("optimize", training_run,
+           what="gradient", probe="gradient_propagate", judge="gradient"),
+    *pair(A, "optimize", training_run,
            "optimize(...): params, the grads of the last step and the costs every 100 iterations, "
            "with the given num_iterations and learning_rate",
-           points=(2, 3), tolerance=TRAINING),
-    *_pair("predict", labelled_points, "predict(w, b, X): labels (1, m), 1 where sigmoid(w.T X + b) > 0.5",
+           points=(2, 3), tolerance=TRAINING, options={"where": "optimize(...) = (params, grads, costs)"}),
+    *pair(A, "predict", labelled_points, "predict(w, b, X): labels (1, m), 1 where sigmoid(w.T X + b) > 0.5",
            rules=LABELS),
-    *_pair("model", train_and_test,
+    *pair(A, "model", train_and_test,
            "model(...) trained from zeros with the given num_iterations and learning_rate: "
            "costs, parameters, predictions and the accuracies they reach",
            points=(2, 3), judge="model", tolerance=TRAINING, rules=LABELS, options=MODEL),
@@ -189,7 +183,7 @@ def _ids(*names):
 
 
 PROPAGATE = _ids("propagate/public", "propagate/hidden")
-GRADIENT = _ids("propagate/gradient", "propagate/gradient-hidden")
+GRADIENT = _ids("propagate/gradient-public", "propagate/gradient-hidden")
 OPTIMIZE = _ids("optimize/public", "optimize/hidden")
 PREDICT = _ids("predict/public", "predict/hidden")
 MODEL_CHECKS = _ids("model/public", "model/hidden")

@@ -8,7 +8,7 @@ tanh derivative pass.
 import numpy as np
 
 from autograder.nndl.compare import Rules, Tolerance
-from autograder.checks.spec import Check, Mistake
+from autograder.checks.spec import Mistake, pair
 from solutions.planar_classification import backward_propagation as reference_backward
 from solutions.planar_classification import forward_propagation as reference_forward
 
@@ -134,41 +134,34 @@ def planar_accuracy(expected, received, inputs):
 
 # ---------------------------------------------------------------- checks
 
-def _pair(function, points, message, inputs, what="", **kw):
-    """A public and a hidden check of ``function``: the same question, the hidden one on the grader's seed."""
-    prefix = f"{what}-" if what else ""
-    return [Check(f"{A}/{function}/{prefix}public", function, points, False, message, inputs, **kw),
-            Check(f"{A}/{function}/{prefix}hidden", function, points, True, message, inputs, **kw)]
-
-
 CHECKS = [
-    *_pair("layer_sizes", 1, "layer_sizes(X, Y) = (n_x, 4, n_y) read from the shapes of X and Y",
-           sizes_inputs),
-    *_pair("initialize_parameters", 1,
-           "initialize_parameters(n_x, n_h, n_y): W = randn * 0.01 drawn from NumPy's global generator "
-           "(do not seed it yourself), b = zeros", init_inputs, options={"np_seed": 6}),
-    *_pair("forward_propagation", 2,
-           "forward_propagation(X, parameters): tanh hidden layer, sigmoid output; A2 and the cache",
-           forward_inputs),
-    *_pair("compute_cost", 1,
-           "compute_cost(A2, Y): the cross-entropy cost averaged over the m examples, as a Python float",
-           cost_inputs, rules=Rules(python_float=True)),
-    *_pair("backward_propagation", 2,
-           "backward_propagation(parameters, cache, X, Y): dW1, db1, dW2, db2, each the shape of its "
-           "parameter", backward_inputs),
-    *_pair("backward_propagation", 2,
-           "gradient check: your backward_propagation, on your forward_propagation's cache, against "
-           "centred differences of the cross-entropy cost", gradient_inputs, what="gradient",
+    *pair(A, "layer_sizes", points=1, inputs=sizes_inputs, options={"where": "layer_sizes(...) = (n_x, n_h, n_y)"},
+          message="layer_sizes(X, Y) = (n_x, 4, n_y) read from the shapes of X and Y"),
+    *pair(A, "initialize_parameters", points=1,
+           message="initialize_parameters(n_x, n_h, n_y): W = randn * 0.01 drawn from NumPy's global generator "
+           "(do not seed it yourself), b = zeros", inputs=init_inputs, options={"np_seed": 6}),
+    *pair(A, "forward_propagation", points=2,
+           message="forward_propagation(X, parameters): tanh hidden layer, sigmoid output; A2 and the cache",
+           inputs=forward_inputs, options={"where": "forward_propagation(...) = (A2, cache)"}),
+    *pair(A, "compute_cost", points=1,
+           message="compute_cost(A2, Y): the cross-entropy cost averaged over the m examples, as a Python float",
+           inputs=cost_inputs, rules=Rules(python_float=True)),
+    *pair(A, "backward_propagation", points=2,
+           message="backward_propagation(parameters, cache, X, Y): dW1, db1, dW2, db2, each the shape of its "
+           "parameter", inputs=backward_inputs),
+    *pair(A, "backward_propagation", points=2,
+           message="gradient check: your backward_propagation, on your forward_propagation's cache, against "
+           "centred differences of the cross-entropy cost", inputs=gradient_inputs, what="gradient",
            probe="gradient_planar", judge="gradient"),
-    *_pair("update_parameters", 1,
-           "update_parameters(parameters, grads, learning_rate): one step on W1, b1, W2 and b2 with "
-           "the learning rate it is given", update_inputs),
-    *_pair("nn_model", 3,
-           "nn_model(X, Y, n_h, num_iterations) on a small 2-D set: the trained parameters and the "
-           "train/test accuracy they reach", model_inputs, judge="model", tolerance=TRAINING,
+    *pair(A, "update_parameters", points=1,
+           message="update_parameters(parameters, grads, learning_rate): one step on W1, b1, W2 and b2 with "
+           "the learning rate it is given", inputs=update_inputs),
+    *pair(A, "nn_model", points=3,
+           message="nn_model(X, Y, n_h, num_iterations) on a small 2-D set: the trained parameters and the "
+           "train/test accuracy they reach", inputs=model_inputs, judge="model", tolerance=TRAINING,
            options={"np_seed": 5, "accuracy": planar_accuracy, "accuracy_gap": 0.0}),
-    *_pair("predict", 1, "predict(parameters, X): True (or 1) where A2 > 0.5, else False (or 0)",
-           predict_inputs, rules=Rules(any_label_dtype=True)),
+    *pair(A, "predict", points=1, inputs=predict_inputs, rules=Rules(any_label_dtype=True),
+          message="predict(parameters, X): True (or 1) where A2 > 0.5, else False (or 0)"),
 ]
 
 

@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from autograder.nndl.compare import Rules, Tolerance
-from autograder.checks.spec import Check, Mistake
+from autograder.checks.spec import Mistake, pair
 
 A = "python_basics"
 
@@ -39,22 +39,15 @@ def two_vectors(rng):
     return {"args": [rng.uniform(0.01, 0.99, size=m), y]}
 
 
-def _checks(function, inputs, message, points=(1, 1), **kw):
-    return [
-        Check(f"{A}/{function}/public", function, points[0], False, message, inputs, **kw),
-        Check(f"{A}/{function}/hidden", function, points[1], True, message, inputs, **kw),
-    ]
-
-
 CHECKS = [
-    *_checks("basic_sigmoid", real_number, "basic_sigmoid(x) of one real number", rules=Rules(python_float=True)),
-    *_checks("sigmoid", any_array, "sigmoid(x) elementwise on arrays of any shape"),
-    *_checks("sigmoid_derivative", any_array, "sigmoid_derivative(x) = s(1-s) elementwise"),
-    *_checks("image2vector", image, "image2vector(image) as a column (length*height*depth, 1)"),
-    *_checks("normalize_rows", matrix, "normalize_rows(x): each row divided by its L2 norm"),
-    *_checks("softmax", matrix, "softmax(x) row by row"),
-    *_checks("L1", two_vectors, "L1(yhat, y) = sum |y - yhat|"),
-    *_checks("L2", two_vectors, "L2(yhat, y) = sum (y - yhat)^2"),
+    *pair(A, "basic_sigmoid", real_number, "basic_sigmoid(x) of one real number", rules=Rules(python_float=True)),
+    *pair(A, "sigmoid", any_array, "sigmoid(x) elementwise on arrays of any shape"),
+    *pair(A, "sigmoid_derivative", any_array, "sigmoid_derivative(x) = s(1-s) elementwise"),
+    *pair(A, "image2vector", image, "image2vector(image) as a column (length*height*depth, 1)"),
+    *pair(A, "normalize_rows", matrix, "normalize_rows(x): each row divided by its L2 norm"),
+    *pair(A, "softmax", matrix, "softmax(x) row by row"),
+    *pair(A, "L1", two_vectors, "L1(yhat, y) = sum |y - yhat|"),
+    *pair(A, "L2", two_vectors, "L2(yhat, y) = sum (y - yhat)^2"),
 ]
 
 TIGHT = Tolerance(rtol=1e-9, atol=1e-12)

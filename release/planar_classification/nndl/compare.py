@@ -110,6 +110,21 @@ def _value_problem(where, expected, received, tol, rules):
             f"(relative error {worst / scale:.3g}, tolerance rtol={tol.rtol:g})")
 
 
+def _item_names(where, count):
+    """Each item of a returned tuple by its name in the contract, when ``where`` gives them.
+
+    ``linear_backward(...) = (dA_prev, dW, db)`` names its third item ``db of linear_backward(...)``;
+    None when ``where`` names no items, or not as many as there are.
+    """
+    head, sep, tail = where.rpartition(" = (")
+    if not sep or not tail.endswith(")"):
+        return None
+    names = [name.strip() for name in tail[:-1].split(",")]
+    if len(names) != count or not all(name.isidentifier() for name in names):
+        return None
+    return [f"{name} of {head}" for name in names]
+
+
 def compare(expected, received, tol=Tolerance(), rules=Rules(), where="the result"):
     """Problems (a list of sentences, empty when it matches) of ``received`` against ``expected``."""
     ek, rk = kind_of(expected), kind_of(received)
@@ -140,8 +155,9 @@ def compare(expected, received, tol=Tolerance(), rules=Rules(), where="the resul
         if len(e) != len(r):
             return [f"{where} should have {len(e)} items but has {len(r)}"]
         problems = []
+        names = _item_names(where, len(e))
         for i, (ei, ri) in enumerate(zip(e, r)):
-            problems += compare(ei, ri, tol, rules, f"{where}[{i}]")
+            problems += compare(ei, ri, tol, rules, names[i] if names else f"{where}[{i}]")
         return problems
     if ek == "none":
         return []

@@ -83,3 +83,13 @@ def test_foreign_objects_are_described_not_compared():
 
     [p] = problems(np.zeros(2), Thing())
     assert "Thing" in p
+
+
+def test_items_of_a_returned_tuple_are_named_by_the_contract():
+    """``db``, not ``(dA_prev, dW, db)[2]``; the index where the place names no items (or not as many)."""
+    expected = {"__tuple__": [np.ones((2, 3)), np.ones((2, 2)), np.ones((2, 1))]}
+    received = {"__tuple__": [np.ones((2, 3)), np.ones((2, 2)), np.full((2, 1), 2.0)]}
+    problems = compare(expected, received, where="linear_backward(...) = (dA_prev, dW, db)")
+    assert len(problems) == 1 and problems[0].startswith("db of linear_backward(...) has wrong values"), problems
+    assert compare(expected, received, where="linear_backward(...)")[0].startswith("linear_backward(...)[2] ")
+    assert compare(expected, received, where="f(...) = (a, b)")[0].startswith("f(...) = (a, b)[2] ")
