@@ -28,7 +28,7 @@ STUDENTS = {
         "python_basics": ["rank-1-vector", "L1-without-abs"],
         "logistic_regression": ["hard-coded-learning-rate", "b-int-zero"],
         "planar_classification": ["missing-keepdims"],
-        "deep_nn_step_by_step": ["unsqueezed-cost", "deep-update-only-W"],
+        "deep_nn_step_by_step": ["unsqueezed-cost", "update-only-W"],
         "deep_nn_application": ["L-layer-init-0.01"],
     },
 }

@@ -398,7 +398,7 @@ MISTAKES = [
     Mistake("dAL-sign", "dAL without its minus sign",
             "dAL = -(Y / AL - (1 - Y) / (1 - AL)): the derivative of the cost, with the minus",
             "L_model_backward", backward_dAL_sign, _BACKWARD_ALL),
-    Mistake("deep-update-only-W", "only the weights updated, the biases left as they were",
+    Mistake("update-only-W", "only the weights updated, the biases left as they were",
             "update both: W{l} -= learning_rate * dW{l} and b{l} -= learning_rate * db{l}",
             "update_parameters", update_only_W, _ids("update_parameters", "")),
     Mistake("off-by-one-layers", "update_parameters loops over range(1, L) and skips layer L",
