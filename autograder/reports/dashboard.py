@@ -389,71 +389,7 @@ def _points_and_percent(points, max_score):
     return f"{esc(exports.number(points))}{pct}"
 
 
-CSS = """
-:root { --ink: #1f2933; --muted: #52606d; --line: #e4e7eb; --bg: #f5f7fa; --card: #ffffff;
-        --public: #2f6fb2; --hidden: #d9822b; --bad: #b83227; --ok: #2f855a; }
-* { box-sizing: border-box; }
-body { margin: 0; background: var(--bg); color: var(--ink); line-height: 1.5;
-       font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", Roboto, Helvetica, Arial, sans-serif; }
-header.top { background: #1f3a5f; color: #fff; padding: 28px 0 18px; }
-.wrap { max-width: 1160px; margin: 0 auto; padding: 0 24px; }
-header.top h1 { margin: 0 0 4px; font-size: 28px; font-weight: 650; letter-spacing: .2px; }
-header.top .sub { margin: 0; color: #c9d6e8; font-size: 14px; }
-header.top .sub code { color: #fff; background: rgba(255,255,255,.12); }
-nav { margin-top: 14px; display: flex; flex-wrap: wrap; gap: 8px; }
-nav a { color: #fff; text-decoration: none; font-size: 13px; padding: 4px 10px; border-radius: 14px;
-        background: rgba(255,255,255,.14); }
-nav a:hover { background: rgba(255,255,255,.28); }
-main { padding: 8px 0 40px; }
-section.card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; margin: 22px 0;
-               padding: 22px 26px; box-shadow: 0 1px 2px rgba(31,41,51,.05); }
-h2 { font-size: 21px; margin: 0 0 14px; font-weight: 650; }
-h2 code { font-size: 14px; font-weight: 500; color: var(--muted); margin-left: 8px; }
-h3 { font-size: 16px; margin: 22px 0 10px; font-weight: 650; }
-code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .9em;
-       background: #f0f4f8; padding: 1px 5px; border-radius: 4px; }
-table { border-collapse: collapse; width: 100%; font-size: 14px; }
-th, td { text-align: left; padding: 8px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600;
-     background: #f8fafc; }
-tbody tr:nth-child(even) { background: #fbfcfd; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.pct { color: var(--muted); font-size: 12px; margin-left: 2px; }
-.muted { color: var(--muted); }
-.nowrap { white-space: nowrap; }
-.note { color: var(--muted); margin: 6px 0 0; font-size: 14px; }
-.ok { color: var(--ok); font-weight: 600; }
-.kpis { display: flex; flex-wrap: wrap; gap: 10px; margin: 0 0 16px; }
-.kpi { border: 1px solid var(--line); border-radius: 8px; padding: 8px 14px; min-width: 110px; background: #fbfcfd; }
-.kpi b { display: block; font-size: 20px; font-variant-numeric: tabular-nums; }
-.kpi span { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
-.kpi.warn b { color: var(--bad); }
-figure.plot { margin: 18px 0 6px; display: grid; grid-template-columns: minmax(0, 702px) minmax(220px, 1fr);
-               gap: 24px; align-items: start; }
-figure.plot img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 8px; }
-figcaption { font-size: 14px; color: var(--muted); }
-figcaption h4 { margin: 4px 0 8px; font-size: 15px; color: var(--ink); }
-figcaption p { margin: 0 0 10px; }
-table.mini { width: auto; min-width: 200px; font-size: 13.5px; }
-table.mini th { background: none; text-transform: none; letter-spacing: 0; font-size: 13.5px; padding: 4px 10px 4px 0; }
-table.mini td { padding: 4px 0 4px 10px; }
-.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin: 0 4px 0 2px; }
-.swatch.public { background: var(--public); } .swatch.hidden { background: var(--hidden); }
-p.label { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; margin: 14px 0 4px; }
-ol.worst { margin: 0; padding-left: 20px; } ol.worst li { margin: 3px 0; } ol.worst b { color: var(--bad); }
-@media (max-width: 980px) { figure.plot { grid-template-columns: 1fr; } }
-.badge { display: inline-block; font-size: 12px; font-weight: 600; padding: 1px 8px; border-radius: 10px;
-         white-space: nowrap; }
-.badge.timed-out { background: #fff4e5; color: #9c4f00; }
-.badge.crashed, .badge.could-not-be-graded { background: #fde8e6; color: var(--bad); }
-.badge.count { background: #e6effa; color: var(--public); }
-td.message { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px;
-             white-space: pre-wrap; word-break: break-word; max-width: 560px; }
-td.students { font-size: 13px; color: var(--muted); }
-footer { color: var(--muted); font-size: 13px; padding: 8px 0 30px; }
-@media print { header.top { background: none; color: var(--ink); } nav { display: none; }
-               section.card { box-shadow: none; break-inside: avoid; } }
-"""
+CSS = (Path(__file__).with_name("dashboard.css")).read_text(encoding="utf-8")  # inlined: the page stands alone
 
 
 def _summary_table(dashboard):

@@ -1,0 +1,409 @@
+"""One student's feedback page: ``render(record)`` turns a result record into self-contained HTML.
+
+The page (``autograder.grade.results`` records it from a graded submission) shows the score, every
+check with its verdict, messages and diagnosed mistakes, what happened to the kernel, and plots
+of the public model checks. It needs nothing else: inline CSS (``feedback.css``), plots as
+``data:`` URIs, no JavaScript. Every string of the record is escaped (student code decides what
+error messages say). One page, read from top to bottom, is one module: the sections follow that
+order, which is why it is longer than most.
+"""
+import base64
+import datetime
+import html
+import re
+from pathlib import Path
+
+from autograder.grade import lateness
+from autograder.reports import plots
+
+# status of a check -> (badge text, CSS class)
+BADGES = {
+    "passed": ("PASS", "pass"),
+    "failed": ("FAIL", "fail"),
+    "error": ("ERROR", "fail"),
+    "missing": ("MISSING", "fail"),
+    "not implemented": ("NOT IMPLEMENTED", "todo"),
+    "timeout": ("TIMED OUT", "fail"),
+    "crashed": ("CRASHED", "fail"),
+}
+
+
+# ------------------------------------------------------------------------------ small helpers
+
+
+def _e(value):
+    """Any value as escaped HTML text (quotes too: safe in attributes)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _number(value):
+    try:
+        return f"{float(value):g}"
+    except (TypeError, ValueError):
+        return "?"
+
+
+def _float(value, default=0.0):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return default
+    return value if value == value else default  # NaN -> default
+
+
+def _anchor(function):
+    return "f-" + re.sub(r"[^A-Za-z0-9_-]+", "-", str(function))[:60]
+
+
+def _title(assignment):
+    text = str(assignment or "assignment").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _when(stamp):
+    try:
+        moment = datetime.datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp or "")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.timezone.utc)
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _points(score, points):
+    return f"{_number(score)} / {_number(points)}"
+
+
+def _rows(record):
+    return [row for row in record.get("checks") or [] if isinstance(row, dict)]
+
+
+def _strings(values):
+    if isinstance(values, str):
+        return [values]
+    return [str(v) for v in values or []]
+
+
+def _functions(record):
+    """``[(function, score, max_score, rows, timed_out)]`` in the order of the checks."""
+    order, rows_of = [], {}
+    for row in _rows(record):
+        name = str(row.get("function") or "?")
+        if name not in rows_of:
+            order.append(name)
+            rows_of[name] = []
+        rows_of[name].append(row)
+    totals = record.get("functions") if isinstance(record.get("functions"), dict) else {}
+    found = []
+    for name in order:
+        rows = rows_of[name]
+        score = sum(_float(r.get("score")) for r in rows)
+        points = sum(_float(r.get("points")) for r in rows)
+        total = totals.get(name) if isinstance(totals.get(name), dict) else {}
+        found.append((name, score, points, rows, bool(total.get("timed_out"))))
+    return found
+
+
+def _level(score, points):
+    if points > 0 and score >= points:
+        return "pass"
+    return "todo" if score <= 0 else "part"
+
+
+# ------------------------------------------------------------------------------------- plots
+
+
+def _figure_html(figure):
+    kind = figure.get("kind") if isinstance(figure, dict) else None
+    if kind == "costs":
+        png = plots.costs_png(figure)
+        alt, caption = _costs_text(figure)
+    elif kind == "boundary":
+        png = plots.boundary_png(figure)
+        alt, caption = _boundary_text(figure)
+    else:
+        return ""
+    if png is None:
+        return ('<p class="muted small">A plot of this check was left out: its data could not be drawn '
+                "(values missing, not numbers, or of unexpected shapes).</p>")
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<figure class="plot"><img src="data:image/png;base64,{data}" alt="{_e(alt)}" '
+            f'width="600" height="400"><figcaption>{_e(caption)}</figcaption></figure>')
+
+
+def _last(series):
+    if series is None:
+        return None
+    finite = [float(x) for x in series if x == x]
+    return finite[-1] if finite else None
+
+
+def _costs_text(figure):
+    student, reference, every = plots.cost_series(figure)
+    mine, theirs = _last(student), _last(reference)
+    alt = "Line chart of the cost every {:g} iterations of training: yours".format(every)
+    alt += f" ends at {mine:.4g}" if mine is not None else " has no finite value"
+    alt += f", the reference's at {theirs:.4g}." if theirs is not None else "."
+    caption = (f"Your cost (blue dots, solid line) against the reference's (grey squares, dashed line) on the "
+               f"public check's data, recorded every {every:g} iterations.")
+    if mine is not None and theirs is not None:
+        caption += f" Your last recorded cost is {mine:.4g}, the reference's {theirs:.4g}."
+        if abs(mine - theirs) > 1e-6 * max(1.0, abs(theirs)):
+            caption += (" Curves that part early point at the gradients or the update step; curves that have "
+                        "the same shape but a different pace point at the learning rate.")
+    if student is not None and not all(x == x for x in student):
+        caption += " Gaps in your line are costs that were NaN or infinite (a log of 0, or a diverging update)."
+    return alt, caption
+
+
+def _boundary_text(figure):
+    score = plots.accuracy(figure)
+    alt = "Decision regions of your trained two-layer network over the plane, with the training points"
+    caption = ("Shaded regions: the label your trained parameters predict at every point of the plane. "
+               "Markers: the public check's training points, coloured by their true label. Dashed line: "
+               "where the reference's network switches label.")
+    if score is not None:
+        mine, theirs, m = score
+        alt += f": your parameters classify {mine} of {m} points right"
+        caption += f" Your parameters classify {mine} of {m} points right"
+        caption += f", the reference's {theirs}." if theirs is not None else "."
+    return alt + ".", caption
+
+
+# --------------------------------------------------------------------------------------- page
+
+
+CSS = (Path(__file__).with_name("feedback.css")).read_text(encoding="utf-8")  # inlined: the page stands alone
+
+
+def _penalty_line(record, score, penalty):
+    if not penalty:
+        return ""
+    late = record.get("late") if isinstance(record.get("late"), dict) else {}
+    how = f" (submitted {lateness.span(late['seconds'])} late)" if isinstance(late.get("seconds"), (int, float)) else ""
+    return (f'<p class="penalty">Late{_e(how)}: the course\'s late policy takes off {_number(penalty)} points, '
+            f"so <strong>{_number(max(0.0, score - penalty))}</strong> count.</p>")
+
+
+def _header(record, course_name, score, max_score, functions, penalty=0.0):
+    fraction = score / max_score if max_score > 0 else 0.0
+    percent = max(0.0, min(100.0, 100.0 * fraction))
+    level = _level(score, max_score)
+    chips = "".join(
+        f'<li><a class="chip {_level(s, p)}" href="#{_anchor(name)}">{_e(name)} {_points(s, p)}</a></li>'
+        for name, s, p, _, _ in functions)
+    graded = _when(record.get("graded_at"))
+    return f"""<header class="card hero">
+<div>
+<p class="eyebrow">{_e(course_name)} &middot; feedback</p>
+<h1>{_e(_title(record.get("assignment")))}</h1>
+<p class="meta">Student <strong>{_e(record.get("student"))}</strong> &middot; assignment
+<code>{_e(record.get("assignment"))}</code>{" &middot; graded " + _e(graded) if graded else ""}</p>
+{f'<nav aria-label="Functions"><ul class="chips">{chips}</ul></nav>' if chips else ""}
+</div>
+<div>
+<p class="score"><strong>{_number(score)}</strong> / {_number(max_score)} points</p>
+<div class="bar" role="progressbar" aria-label="Score" aria-valuemin="0" aria-valuemax="100"
+ aria-valuenow="{percent:.0f}"><div class="fill {level}" style="width: {percent:.1f}%"></div></div>
+<p class="pct">{percent:.0f}% of the points</p>
+{_penalty_line(record, score, penalty)}
+</div>
+</header>"""
+
+
+def _failed_section(record):
+    messages = _strings(record.get("messages")) or ["no reason was recorded"]
+    text = "\n".join(messages)
+    return f"""<section class="card alert" aria-labelledby="not-graded">
+<h2 id="not-graded">This submission could not be graded</h2>
+<pre>{_e(text)}</pre>
+<p><strong>What to do:</strong> open your notebook, restart the kernel and run every cell from the top
+(Kernel &rarr; Restart &amp; Run All); fix the first cell that fails or never finishes, keep the notebook's
+file name, and submit again. If it runs for you, tell your instructor and quote the message above.</p>
+</section>"""
+
+
+def _next_steps(record, score, max_score, functions):
+    if max_score > 0 and score >= max_score:
+        return ('<section class="card next" aria-labelledby="next"><h2 id="next">Full marks</h2>'
+                "<p>Every check passed, public and hidden. Well done!</p></section>")
+    rows = _rows(record)
+    if rows and all(r.get("status") == "not implemented" for r in rows):
+        first = functions[0][0] if functions else "the first function"
+        return f"""<section class="card next" aria-labelledby="next"><h2 id="next">What to do next</h2>
+<p>None of the functions is implemented yet, so no check could give points. Start with the first one,
+<code>{_e(first)}</code>: replace <code>raise NotImplementedError()</code> by your code, then run the test
+cell below it. It runs the public checks listed here and tells you what to fix. Then go on to the next
+function: later functions build on earlier ones.</p></section>"""
+    items = []
+    for name, s, p, frows, timed_out in functions:
+        if s >= p:
+            continue
+        failing = [r for r in frows if r.get("status") != "passed"]
+        reasons = []
+        titles = []
+        for r in failing:
+            for m in r.get("mistakes") or []:
+                title = m.get("title") if isinstance(m, dict) else None
+                if title and title not in titles:
+                    titles.append(str(title))
+        if titles:
+            reasons.append("looks like a known mistake: " + "; ".join(titles))
+        elif failing and all(r.get("status") == "not implemented" for r in failing):
+            reasons.append("not implemented yet")
+        elif failing and all(r.get("hidden") for r in failing):
+            reasons.append("passes the public checks but not the hidden ones: make sure it works for any "
+                           "shapes and values, not only for the notebook's examples")
+        if timed_out:
+            reasons.append("it ran out of time")
+        reason = f": {_e('; '.join(reasons))}" if reasons else ""
+        items.append(f'<li><a href="#{_anchor(name)}"><code>{_e(name)}</code></a> &mdash; '
+                     f"{_points(s, p)} points{reason}</li>")
+    passed = sum(1 for r in rows if r.get("status") == "passed")
+    lead = f"{passed} of {len(rows)} checks passed." if rows else "No check was run."
+    listing = f"<p>These functions lost points (details below):</p><ul>{''.join(items)}</ul>" if items else ""
+    return (f'<section class="card next" aria-labelledby="next"><h2 id="next">What to do next</h2>'
+            f"<p>{lead} Read the messages of the failed checks below, fix your code, and run the test cells "
+            f"in your notebook again before you resubmit.</p>{listing}</section>")
+
+
+def _run_alerts(record):
+    alerts = _strings(record.get("alerts"))
+    if record.get("timed_out") and not alerts:
+        alerts.append("Some of your code ran out of time.")
+    if not alerts:
+        return ""
+    items = "".join(f"<li>{_e(m)}</li>" for m in alerts)
+    return f"""<section class="card alert warn" role="alert" aria-labelledby="run">
+<h2 id="run">Problems while your notebook ran</h2>
+<ul>{items}</ul>
+<p class="small">A cell that runs too long is stopped, and a kernel that dies is restarted: the checks that
+needed it get no points. Look for endless loops, very large arrays, or training loops with far more
+iterations than asked.</p>
+</section>"""
+
+
+def _sentence(text):
+    """``text`` as a sentence: a plain first word capitalised (never an identifier), a final full stop."""
+    if re.match(r"[a-z]+(?=[ '])", text):
+        text = text[0].upper() + text[1:]
+    if text and text[-1] not in ".!?":
+        text += "."
+    return text
+
+
+def _mistakes_html(row, shown):
+    """The row's diagnosed mistakes: in full the first time in a function, then by title only."""
+    parts = []
+    for m in row.get("mistakes") or []:
+        if not isinstance(m, dict):
+            continue
+        title = str(m.get("title") or m.get("name") or "").rstrip(". ")
+        if title in shown:
+            parts.append(f'<p class="mistake again">Looks like the same known mistake: {_e(title)}.</p>')
+            continue
+        shown.add(title)
+        hint = _sentence(str(m.get("hint") or "").strip())
+        parts.append(f'<p class="mistake"><strong>Looks like a known mistake:</strong> {_e(title)}. {_e(hint)}</p>')
+    return "".join(parts)
+
+
+def _row_html(row, shown):
+    status = str(row.get("status") or "failed")
+    text, css = BADGES.get(status, (status.upper(), "fail"))
+    if row.get("hidden"):
+        tag = '<span class="tag hidden" title="run on inputs you have not seen">hidden</span> '
+    else:
+        tag = '<span class="tag" title="the same check as the test cell in your notebook">public</span> '
+    messages = "".join(f"<li>{_e(m)}</li>" for m in _strings(row.get("messages")))
+    if messages:
+        messages = f'<ul class="msgs">{messages}</ul>'
+    description = _e(row.get("description") or row.get("check") or "")
+    return (f'<tr><td class="result"><span class="badge {css}">{_e(text)}</span></td>'
+            f"<td>{tag}{description}{messages}{_mistakes_html(row, shown)}</td>"
+            f'<td class="pts">{_points(row.get("score"), row.get("points"))}</td></tr>')
+
+
+def _function_section(name, score, points, rows, timed_out, figures):
+    level = _level(score, points)
+    anchor = _anchor(name)
+    timeout = ' <span class="tag warn">timed out</span>' if timed_out else ""
+    shown = set()
+    body = "".join(_row_html(r, shown) for r in rows)
+    plots_html = "".join(_figure_html(f) for f in figures)
+    return f"""<section class="card function" id="{anchor}" aria-labelledby="{anchor}-h">
+<div class="fhead"><h3 id="{anchor}-h"><code>{_e(name)}</code></h3>
+<span class="fscore {level}">{_points(score, points)} points</span>{timeout}</div>
+<table><caption class="sr-only">Checks of {_e(name)}</caption>
+<thead><tr><th scope="col">Result</th><th scope="col">Check</th><th scope="col" class="pts">Points</th></tr></thead>
+<tbody>{body}</tbody></table>{plots_html}
+</section>"""
+
+
+def _footer(record):
+    alerts = set(_strings(record.get("alerts")))
+    notes = [m for m in _strings(record.get("messages")) if m not in alerts]
+    if record.get("status") == "failed":
+        notes = []
+    if record.get("sandbox") == "unsandboxed":
+        notes.insert(0, "This submission was graded without the sandbox, as the instructor allowed: your code "
+                        "ran with the instructor's own permissions on the grading machine.")
+    items = "".join(f"<li>{_e(m)}</li>" for m in notes)
+    duration = record.get("duration")
+    took = ""
+    if isinstance(duration, (int, float)) and duration == duration:
+        took = f" Grading took {duration:.0f} s."
+    return f"""<footer class="card">
+<p><strong>About the checks.</strong> Public checks are the ones the test cells of your notebook run, on the
+same inputs. Hidden checks run your functions on inputs you have not seen; they are not shown, so the page
+only tells you whether they passed and what was wrong.</p>
+{f"<p><strong>Notes from the grader:</strong></p><ul>{items}</ul>" if items else ""}
+<p>Written by nndl-grader.{took}</p>
+</footer>"""
+
+
+def render(record, course_name="nndl", penalty=0.0):
+    """One self-contained HTML page of feedback for one student's graded (or failed) submission.
+
+    ``penalty``: the points the course's late policy takes off (nbgrader's gradebook keeps them).
+    """
+    if not isinstance(record, dict):
+        raise TypeError("a result record (a dict, see autograder.grade.results) is needed")
+    score, max_score = _float(record.get("score")), _float(record.get("max_score"))
+    functions = _functions(record)
+    figures = [f for f in record.get("figures") or [] if isinstance(f, dict)]
+    by_function = {}
+    for f in figures:
+        by_function.setdefault(str(f.get("function")), []).append(f)
+    parts = [_header(record, course_name, score, max_score, functions, penalty)]
+    if record.get("status") == "failed":
+        parts.append(_failed_section(record))
+    else:
+        parts.append(_run_alerts(record))
+        parts.append(_next_steps(record, score, max_score, functions))
+    if functions:
+        parts.append('<h2 class="sr-only">Checks by function</h2>')
+    for name, s, p, rows, timed_out in functions:
+        parts.append(_function_section(name, s, p, rows, timed_out, by_function.pop(name, [])))
+    leftover = "".join(_figure_html(f) for fs in by_function.values() for f in fs)
+    if leftover:
+        parts.append(f'<section class="card" aria-labelledby="plots"><h2 id="plots">Plots</h2>{leftover}</section>')
+    parts.append(_footer(record))
+    title = f"{_title(record.get('assignment'))}: feedback for {record.get('student')}"
+    body = "\n".join(p for p in parts if p)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(title)}</title>
+<style>{CSS}</style>
+</head>
+<body>
+<main>
+{body}
+</main>
+</body>
+</html>
+"""
