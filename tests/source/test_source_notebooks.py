@@ -2,6 +2,7 @@
 point, and nothing errs or writes to stderr; with the classic cat files the notebooks print the
 course's published figures."""
 import re
+import shutil
 
 import nbformat
 import pytest
@@ -15,10 +16,15 @@ pytestmark = pytest.mark.slow
 REPO = course.repo_root()
 
 
-def execute(assignment, monkeypatch, **env):
+def execute(assignment, monkeypatch, where, **env):
+    """Run the source notebook in a copy of its folder under ``where``, its support package written beside it
+    (``source/*/nndl/`` is generated, so a fresh clone has none)."""
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    folder = REPO / "source" / assignment
+    folder = where / "source" / assignment
+    folder.mkdir(parents=True)
+    shutil.copyfile(REPO / "source" / assignment / f"{assignment}.ipynb", folder / f"{assignment}.ipynb")
+    course.write_support(assignment, where)
     nb = nbformat.read(folder / f"{assignment}.ipynb", as_version=4)
     NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(folder)}}).execute()
@@ -52,8 +58,8 @@ def _numbers(pattern, text):
 
 
 @pytest.mark.classic
-def test_logistic_regression_prints_the_published_figures(classic_dir, monkeypatch):
-    out = _stdout(execute("logistic_regression", monkeypatch, NNDL_IMAGE_SET="catvnoncat",
+def test_logistic_regression_prints_the_published_figures(classic_dir, monkeypatch, tmp_path):
+    out = _stdout(execute("logistic_regression", monkeypatch, tmp_path, NNDL_IMAGE_SET="catvnoncat",
                           NNDL_DATA_DIR=str(classic_dir)))
     assert _numbers(r"train accuracy: ([\d.]+) %", out)[0] == pytest.approx(99.04, abs=0.01)
     assert _numbers(r"test accuracy: ([\d.]+) %", out)[0] == pytest.approx(70.0)
@@ -66,8 +72,8 @@ def test_logistic_regression_prints_the_published_figures(classic_dir, monkeypat
 
 
 @pytest.mark.classic
-def test_deep_nn_application_prints_the_published_figures(classic_dir, monkeypatch):
-    out = _stdout(execute("deep_nn_application", monkeypatch, NNDL_IMAGE_SET="catvnoncat",
+def test_deep_nn_application_prints_the_published_figures(classic_dir, monkeypatch, tmp_path):
+    out = _stdout(execute("deep_nn_application", monkeypatch, tmp_path, NNDL_IMAGE_SET="catvnoncat",
                           NNDL_DATA_DIR=str(classic_dir)))
     before_two, after_two = out.split("two_layer_model: train accuracy", 1)
     before_deep = after_two.split("L_layer_model: train accuracy", 1)[0]
