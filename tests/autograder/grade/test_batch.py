@@ -22,6 +22,7 @@ from autograder.checks import catalogue
 from autograder.cli import commands
 from autograder.grade import batch, gradebook, nbgrader_commands, pool
 from autograder.grade import state as run_state
+from autograder import threads
 from autograder.grade.batch import BatchError, BatchReport, Progress, grade_assignment
 
 BASICS = "python_basics"
@@ -86,7 +87,8 @@ FAKE = textwrap.dedent('''
         if behaviour == "env":
             import autograder.grade.pool as b
             import threadpoolctl
-            messages = [json.dumps({"env": {v: os.environ.get(v) for v in b.BLAS_VARIABLES},
+            from autograder.threads import BLAS_VARIABLES
+            messages = [json.dumps({"env": {v: os.environ.get(v) for v in BLAS_VARIABLES},
                                     "numpy_before_init": b._NUMPY_BEFORE_INIT, "pid": os.getpid(),
                                     "blas_threads": [i["num_threads"] for i in threadpoolctl.threadpool_info()
                                                      if i.get("user_api") == "blas"]})]
@@ -317,7 +319,7 @@ def test_local_workers_pin_blas_to_one_thread_before_numpy_loads(course, fake):
     infos = [json.loads(report.messages[s][0]) for s in ("ada", "bo", "cy", "dee")]
     assert len({i["pid"] for i in infos} - {os.getpid()}) == 2  # two worker processes, not this one
     for info in infos:
-        assert info["env"] == {v: "1" for v in pool.BLAS_VARIABLES}
+        assert info["env"] == dict(threads.ONE_THREAD)
         assert info["numpy_before_init"] is False
         assert all(n == 1 for n in info["blas_threads"])
 
