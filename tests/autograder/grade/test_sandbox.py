@@ -26,7 +26,8 @@ from pathlib import Path
 import pytest
 
 import solutions
-from autograder.grade import sandbox, sandbox_init
+from autograder.grade import (sandbox, sandbox_init, sandbox_launcher, sandbox_processes, sandbox_start,
+                              sandbox_view)
 
 pytestmark = pytest.mark.slow
 
@@ -175,7 +176,7 @@ def test_the_init_refuses_to_run_outside_new_namespaces():
     config = {"grader_namespaces": {"mnt": os.readlink("/proc/self/ns/mnt"),
                                     "user": os.readlink("/proc/self/ns/user")}}
     status_r, status_w = os.pipe()
-    proc = subprocess.Popen([sys.executable, "-I", "-S", sandbox.INIT_SCRIPT, "--status-fd", str(status_w)],
+    proc = subprocess.Popen([sys.executable, "-I", "-S", sandbox_start.INIT_SCRIPT, "--status-fd", str(status_w)],
                             stdin=subprocess.PIPE, pass_fds=(status_w,))
     os.close(status_w)
     proc.communicate(json.dumps(config).encode() + b"\n", timeout=30)
@@ -203,9 +204,9 @@ def test_what_the_grader_owns_in_the_system_folders_is_found(tmp_path):
     (tmp_path / "usr" / "lib" / "private").chmod(0o750)
     (tmp_path / "var" / "elsewhere").write_text("x")  # not a system folder that stays visible
     me, my_group = os.getuid(), os.getgid()
-    folders, files = sandbox._grader_readable(me, frozenset(), str(tmp_path))
+    folders, files = sandbox_view._grader_readable(me, frozenset(), str(tmp_path))
     assert set(folders) == {str(tmp_path / "etc"), str(tmp_path / "usr")} and files == ()  # owned: whole
-    folders, files = sandbox._grader_readable(me + 1, frozenset([my_group]), str(tmp_path))
+    folders, files = sandbox_view._grader_readable(me + 1, frozenset([my_group]), str(tmp_path))
     assert folders == (str(tmp_path / "usr" / "lib" / "private"),)
     assert files == (str(tmp_path / "etc" / "app" / "group.conf"),)
 
@@ -274,7 +275,7 @@ def test_environment_is_scrubbed(kernel):
     assert env["NNDL_FROM_CALLER"] == "yes"
     assert env["HOME"] == env["TMPDIR"] and env["MPLBACKEND"] == "Agg"
     assert env["OPENBLAS_NUM_THREADS"] == "1" and env["PYTHONHASHSEED"] == "0"
-    same = set(sandbox._environment("/home", "/tmp", {})) | {  # set by the sandbox, and by ipykernel:
+    same = set(sandbox_launcher._environment("/home", "/tmp", {})) | {  # set by the sandbox, and by ipykernel:
         "TERM", "PAGER", "GIT_PAGER", "CLICOLOR", "CLICOLOR_FORCE", "FORCE_COLOR"}
     assert {k for k in os.environ if env.get(k) == os.environ[k]} <= same
 
@@ -355,7 +356,7 @@ def test_the_kernels_sockets_cannot_be_replaced_or_redirected(kernel, tmp_path):
         listener.bind(bait)
         listener.listen(8)
         listener.settimeout(0.5)
-        names = [f"kernel-{port}" for port in sandbox.PORTS.values()]
+        names = [f"kernel-{port}" for port in sandbox_launcher.PORTS.values()]
         code = f"""
 import os, json
 bait, res = {bait!r}, {{}}
@@ -591,7 +592,7 @@ def test_shutdown_leaves_no_mount_and_no_process(secret):
     assert host_mounts() == before
     assert cgroup is None or not os.path.exists(cgroup.path)
     if k.mode == "full":
-        assert sandbox._pids_of_uid(k.uid) == []
+        assert sandbox_processes._pids_of_uid(k.uid) == []
 
 
 def _ppid(pid):
