@@ -1,4 +1,7 @@
 """The first process of a sandbox: builds the kernel's view of the machine, then starts the kernel.
+One file: it runs as a standalone script with the standard library only (``python -I -S``: its
+own folder is not on ``sys.path``) and hides the folder it lives in, so a part split from it
+would have to be loaded by path, inside the sandbox, before that folder is hidden.
 
 Run by ``autograder.grade.sandbox`` as PID 1 of fresh mount, PID, IPC, UTS (and network) namespaces
 made by ``unshare``: as root ("full" mode), or in a new user namespace where it holds every
@@ -90,25 +93,24 @@ LOCK_POLL = 0.005  # seconds between two looks at /run/kernel while the kernel b
 
 # -- seccomp: what the kernel's processes may not call
 
-# The syscalls refused with EPERM, by name; their numbers per architecture follow.
+# The syscalls refused with EPERM, by name.
 BLOCKED = ("mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "ptrace", "process_vm_readv",
            "process_vm_writev", "bpf", "perf_event_open", "keyctl", "add_key", "request_key", "userfaultfd",
            "open_tree", "open_tree_attr", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick",
            "mount_setattr", "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module")
-SYSCALLS = {
-    "x86_64": {"mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161, "unshare": 272, "setns": 308,
-               "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "bpf": 321,
-               "perf_event_open": 298, "keyctl": 250, "add_key": 248, "request_key": 249, "userfaultfd": 323,
-               "open_tree": 428, "open_tree_attr": 467, "move_mount": 429, "fsopen": 430, "fsconfig": 431,
-               "fsmount": 432, "fspick": 433, "mount_setattr": 442, "kexec_load": 246, "kexec_file_load": 320,
-               "init_module": 175, "finit_module": 313, "delete_module": 176, "clone": 56, "clone3": 435},
-    "aarch64": {"mount": 40, "umount2": 39, "pivot_root": 41, "chroot": 51, "unshare": 97, "setns": 268,
-                "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "bpf": 280,
-                "perf_event_open": 241, "keyctl": 219, "add_key": 217, "request_key": 218, "userfaultfd": 282,
-                "open_tree": 428, "open_tree_attr": 467, "move_mount": 429, "fsopen": 430, "fsconfig": 431,
-                "fsmount": 432, "fspick": 433, "mount_setattr": 442, "kexec_load": 104, "kexec_file_load": 294,
-                "init_module": 105, "finit_module": 273, "delete_module": 106, "clone": 220, "clone3": 435},
+# Their numbers, and those of clone and clone3: name: (on x86_64, on aarch64).
+SYSCALL_NUMBERS = {
+    "mount": (165, 40), "umount2": (166, 39), "pivot_root": (155, 41), "chroot": (161, 51),
+    "unshare": (272, 97), "setns": (308, 268), "ptrace": (101, 117), "process_vm_readv": (310, 270),
+    "process_vm_writev": (311, 271), "bpf": (321, 280), "perf_event_open": (298, 241), "keyctl": (250, 219),
+    "add_key": (248, 217), "request_key": (249, 218), "userfaultfd": (323, 282), "open_tree": (428, 428),
+    "open_tree_attr": (467, 467), "move_mount": (429, 429), "fsopen": (430, 430), "fsconfig": (431, 431),
+    "fsmount": (432, 432), "fspick": (433, 433), "mount_setattr": (442, 442), "kexec_load": (246, 104),
+    "kexec_file_load": (320, 294), "init_module": (175, 105), "finit_module": (313, 273),
+    "delete_module": (176, 106), "clone": (56, 220), "clone3": (435, 435),
 }
+MACHINES = ("x86_64", "aarch64")
+SYSCALLS = {machine: {name: pair[i] for name, pair in SYSCALL_NUMBERS.items()} for i, machine in enumerate(MACHINES)}
 AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 X32_SYSCALL_BIT = 0x40000000
 CLONE_NEW_FLAGS = 0x7E020000  # NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
