@@ -14,6 +14,7 @@ from autograder.checks.namespace import reference_namespace, replace
 from autograder.nndl.plain import to_plain
 from autograder.nndl.probes import run_probe
 from autograder.checks.spec import Verdict
+from autograder.checks.status import Status
 
 PUBLIC_SEED = 1
 REFERENCE_OPTIONS = {"centred_differences": True}  # what only the reference's probes do (probes.py)
@@ -63,10 +64,11 @@ def judge(check, seed, received, diagnose=True):
         if expected["status"] != "ok":
             raise RuntimeError(f"the reference fails {check.id}: {expected}")
     mistakes = _mistake_results(check, seed) if diagnose else ()
-    status, messages, names = decide(check, received, expected["value"], make_inputs(check, seed), mistakes,
-                                     hidden=check.hidden)
+    word, messages, names = decide(check, received, expected["value"], make_inputs(check, seed), mistakes,
+                                   hidden=check.hidden)
+    status = Status(word)
     return Verdict(check=check.id, function=check.function, points=check.points,
-                   score=check.points if status == "passed" else 0.0, hidden=check.hidden, status=status,
+                   score=check.points if status is Status.PASSED else 0.0, hidden=check.hidden, status=status,
                    messages=messages, diagnosis=names)
 
 

@@ -8,6 +8,7 @@ known wrong answer: a mutant of the reference and the checks it must fail.
 from dataclasses import dataclass, field
 from typing import Callable
 
+from autograder.checks.status import Status
 from autograder.nndl.compare import Rules, Tolerance
 
 
@@ -52,13 +53,16 @@ class Verdict:
     points: float
     score: float
     hidden: bool
-    status: str  # "passed", "failed", "not implemented", "missing", "error"; set by the grader: "timeout", "crashed"
+    status: Status  # as the judge decides; the grader's own when the kernel gave no answer (timeout, crashed)
     messages: list = field(default_factory=list)
     diagnosis: list = field(default_factory=list)  # names of matched mistakes
 
+    def __post_init__(self):
+        self.status = Status(self.status)  # the word of a verdict that travelled as plain data
+
     @property
     def passed(self):
-        return self.status == "passed"
+        return self.status is Status.PASSED
 
 
 def pair(assignment, function, inputs, message, points=(1, 1), what="", **kw):

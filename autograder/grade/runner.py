@@ -35,6 +35,7 @@ from autograder.reports.cell_report import format_verdicts
 from autograder.grade.kernel import Budget, Outputs, ProbeStream, Session
 from autograder.grade.kernel import STREAM_LIMIT  # noqa: F401 (re-exported: the limits of the graded notebook)
 from autograder.checks.spec import Verdict
+from autograder.checks.status import Status
 from autograder.nndl import plain
 from autograder.threads import ONE_THREAD
 
@@ -54,7 +55,7 @@ try:
 except Exception:
     pass
 """
-GRADED, NOT_GRADED = "graded", "not graded"
+GRADED, NOT_GRADED = Status.GRADED, Status.NOT_GRADED
 
 
 @dataclass
@@ -76,7 +77,7 @@ class SubmissionResult:
     messages: list  # sentences about the run: timeouts, kernel deaths, restarts
     duration: float
     figures: list = field(default_factory=list)  # plot data of public model checks (results.figure_data)
-    status: str = GRADED  # or NOT_GRADED: no kernel could be started (``reason``); nothing may be recorded
+    status: Status = Status.GRADED  # or NOT_GRADED: no kernel could be started (``reason``); nothing may be recorded
     reason: str = ""
     sandbox: str = ""  # the sandbox mode the kernel ran in ("full", "rootless", "unsandboxed")
     unenforced: list = field(default_factory=list)  # what that mode does not enforce (sentences)
@@ -225,7 +226,7 @@ def _judge(check, seed, answer):
     try:
         return judge.judge(check, seed, answer)
     except Exception as exc:  # a crafted value a judge cannot handle costs the check, not the batch
-        return _lost(check, "error", f"the result could not be judged ({type(exc).__name__})")
+        return _lost(check, Status.ERROR, f"the result could not be judged ({type(exc).__name__})")
 
 
 def _run_probe(session, check, seed, timeout, figures=None, functions=None):
@@ -235,19 +236,19 @@ def _run_probe(session, check, seed, timeout, figures=None, functions=None):
     what = f"the check {check.id}"
     result = session.run(probe_code(check, inputs, nonce), timeout, sink, store_history=False, what=what)
     if result.status == "no kernel":
-        return _lost(check, "crashed", "there was no kernel left to run the check in")
+        return _lost(check, Status.CRASHED, "there was no kernel left to run the check in")
     if result.status == "timeout":
-        return _lost(check, "timeout", f"{check.function} timed out after {timeout:g} s")
+        return _lost(check, Status.TIMEOUT, f"{check.function} timed out after {timeout:g} s")
     if result.status == "died":
         if result.memory:
-            return _lost(check, "crashed", f"the kernel ran out of memory while checking {check.function}")
-        return _lost(check, "crashed", f"the kernel died while checking {check.function} "
+            return _lost(check, Status.CRASHED, f"the kernel ran out of memory while checking {check.function}")
+        return _lost(check, Status.CRASHED, f"the kernel died while checking {check.function} "
                                        "(did the code exit the process or run out of memory?)")
     if sink.too_large:
-        return _lost(check, "error", "the result was too large to be checked")
+        return _lost(check, Status.ERROR, "the result was too large to be checked")
     answer = parse_probe_output(sink.text(), nonce, functions)
     if answer is None:
-        return _lost(check, "error", "the check's result did not come back from the kernel intact "
+        return _lost(check, Status.ERROR, "the check's result did not come back from the kernel intact "
                                      "(was the output redirected or the interpreter patched?)")
     if figures is not None and not check.hidden:
         try:
@@ -348,7 +349,7 @@ def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, time
         if not session.start():
             return SubmissionResult(assignment=assignment, student=student, seed=seed, verdicts=[], scores={},
                                     max_scores={}, notebook={}, messages=messages,
-                                    duration=time.monotonic() - began, status=NOT_GRADED,
+                                    duration=time.monotonic() - began, status=Status.NOT_GRADED,
                                     reason=session.start_error, faults=dict(session.faults),
                                     alerts=list(session.alerts))
         _execute_notebook(session, nb, timeouts, messages)
@@ -356,7 +357,7 @@ def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, time
         for check in checks:
             timeout = min(timeouts.probe, probes_end - time.monotonic())
             if timeout <= 0:
-                verdicts.append(_lost(check, "timeout", "the checks used up their time before this one ran"))
+                verdicts.append(_lost(check, Status.TIMEOUT, "the checks used up their time before this one ran"))
                 continue
             verdicts.append(_run_probe(session, check, seed, timeout, figures, functions))
     finally:
