@@ -1,199 +1,30 @@
-"""One submission's sandboxed kernel: run code with a timeout, record outputs within limits, recover.
+"""One submission's sandboxed kernel: run code with a timeout, read its messages into a recorder, recover.
 
 ``Session`` owns the kernel of one submission. ``run(code, timeout, sink)`` sends one execute
 request and reads its messages into ``sink`` (``Outputs`` for a notebook cell, ``ProbeStream``
-for a probe's answer) until the reply, the timeout or the kernel's death. A cell that runs too
-long is interrupted, and the kernel restarted if it does not come back; a kernel that dies (or
-asks to exit, or is stopped by the sandbox's memory guard) is restarted and the cells that had
-completed are replayed. Every replay is charged to the notebook's budget (``budget_end``), so a
-fault costs the same time whatever the order of events, and the runner's total stays within
-what the coordinator's watchdog allows.
+for a probe's answer: ``outputs.py``) until the reply, the timeout or the kernel's death. A cell
+that runs too long is interrupted, and the kernel restarted if it does not come back; a kernel
+that dies (or asks to exit, or is stopped by the sandbox's memory guard) is restarted and the
+cells that had completed are replayed. Every replay is charged to the notebook's budget
+(``budget_end``), so a fault costs the same time whatever the order of events, and the runner's
+total stays within what the coordinator's watchdog allows.
 
 What happened is counted in ``faults`` (typed, set here: never read back from any message) and
 told in ``messages`` (sentences for the instructor and the student); those about a problem of
 the run are also in ``alerts``, so that reports need not guess from words which ones matter.
-
-Outputs are the kernel's, so every kind is bounded: per cell (``CELL_LIMIT`` bytes,
-``STREAM_LIMIT`` characters of text) and for the whole notebook together (``NOTEBOOK_LIMIT``),
-``update_display_data`` included.
 """
-import json
 import queue
 import time
 from dataclasses import dataclass
 
-import nbformat
-
 from autograder.grade import sandbox
+from autograder.grade.outputs import Outputs, _mapping
+from autograder.grade.outputs import Budget, ProbeStream, STREAM_LIMIT  # noqa: F401 (runner.py imports them from here)
 
-STREAM_LIMIT = 100_000  # characters of stdout/stderr kept per cell
-OUTPUT_LIMIT = CELL_LIMIT = 2_000_000  # bytes of all outputs (figures included) kept per cell
-NOTEBOOK_LIMIT = 8_000_000  # bytes of the outputs of all cells together
-RESULT_LIMIT = 64_000_000  # characters of a probe's output read before giving up on it
 INTERRUPT_GRACE = 5.0  # seconds an interrupted kernel has to come back before it is restarted
 POLL = 0.2  # seconds between liveness checks while waiting for the kernel
 MAX_RESTARTS = 20  # kernel restarts allowed for one submission
 FAULTS = ("timeouts", "deaths", "exits", "memory", "restarts")
-
-
-class Budget:
-    """Bytes of output the whole notebook may still keep."""
-
-    def __init__(self, total=NOTEBOOK_LIMIT):
-        self.left = total
-
-
-class Outputs:
-    """The outputs of one execution, recorded from iopub messages, within the cell's and the notebook's limits."""
-
-    foreign = False  # outputs under another request's header are not this cell's
-
-    def __init__(self, keep=True, budget=None):
-        self.keep = keep
-        self.budget = budget if budget is not None else Budget()
-        self.outputs = []
-        self.sizes = []  # bytes charged for each output
-        self.stream_chars = 0
-        self.bytes = 0
-        self.truncated = False
-        self.clear_on_next = False
-        self.display_ids = {}
-
-    def _charge(self, size, stream=False):
-        """Take ``size`` bytes (``size`` may be negative: a smaller replacement); False when there is no room."""
-        if self.truncated:
-            return False
-        if (self.bytes + size > CELL_LIMIT or size > self.budget.left
-                or (stream and self.stream_chars + size > STREAM_LIMIT)):
-            self.truncated = True
-            return False
-        self.bytes += size
-        self.budget.left -= size
-        if stream:
-            self.stream_chars += size
-        return True
-
-    def add(self, msg_type, content):
-        if not self.keep:
-            return
-        if msg_type == "clear_output":
-            if content.get("wait"):
-                self.clear_on_next = True
-            else:
-                self._clear()
-            return
-        if msg_type == "update_display_data":
-            self._update(content)
-            return
-        if msg_type not in ("stream", "display_data", "execute_result", "error"):
-            return
-        if self.clear_on_next:
-            self._clear()
-        if msg_type == "stream":
-            text = str(content.get("text", ""))
-            if not self._charge(len(text), stream=True):
-                return
-            last = self.outputs[-1] if self.outputs else None
-            if last is not None and last["output_type"] == "stream" and last["name"] == content.get("name"):
-                last["text"] += text
-                self.sizes[-1] += len(text)
-            else:
-                name = content.get("name") if content.get("name") in ("stdout", "stderr") else "stdout"
-                self.outputs.append(nbformat.v4.new_output("stream", name=name, text=text))
-                self.sizes.append(len(text))
-            return
-        size = _size(content)
-        if not self._charge(size):
-            return
-        if msg_type == "error":
-            traceback = content.get("traceback", [])
-            self.outputs.append(nbformat.v4.new_output(
-                "error", ename=str(content.get("ename", "")), evalue=str(content.get("evalue", "")),
-                traceback=[str(line) for line in traceback] if isinstance(traceback, list) else []))
-            self.sizes.append(size)
-            return
-        output = nbformat.v4.new_output(msg_type, data=_mapping(content.get("data")),
-                                        metadata=_mapping(content.get("metadata")))
-        if msg_type == "execute_result":
-            count = content.get("execution_count")
-            output["execution_count"] = count if isinstance(count, int) and not isinstance(count, bool) else None
-        display_id = _mapping(content.get("transient")).get("display_id")
-        if isinstance(display_id, str):
-            self.display_ids.setdefault(display_id, []).append(len(self.outputs))
-        self.outputs.append(output)
-        self.sizes.append(size)
-
-    def _update(self, content):
-        """``update_display_data``: replace the data of earlier outputs, each replacement charged anew."""
-        display_id = _mapping(content.get("transient")).get("display_id")
-        if not isinstance(display_id, str):
-            return
-        size = _size({"data": content.get("data"), "metadata": content.get("metadata")})
-        for index in self.display_ids.get(display_id, []):
-            if not self._charge(size - self.sizes[index]):
-                return
-            self.sizes[index] = size
-            self.outputs[index]["data"] = _mapping(content.get("data"))
-            self.outputs[index]["metadata"] = _mapping(content.get("metadata"))
-
-    def _clear(self):
-        self.budget.left += self.bytes
-        self.outputs, self.sizes, self.display_ids = [], [], {}
-        self.bytes = self.stream_chars = 0
-        self.clear_on_next = False
-
-    def text(self, name="stdout"):
-        return "".join(o["text"] for o in self.outputs if o["output_type"] == "stream" and o["name"] == name)
-
-    def final(self):
-        """The outputs to store in the notebook, with a note when some were dropped."""
-        outputs = list(self.outputs)
-        if self.truncated:
-            outputs.append(nbformat.v4.new_output(
-                "stream", name="stdout",
-                text=f"\n[output truncated by the grader: more than {STREAM_LIMIT // 1000} kB of text "
-                     f"or {CELL_LIMIT // 1_000_000} MB of output in one cell, or "
-                     f"{NOTEBOOK_LIMIT // 1_000_000} MB in the whole notebook]\n"))
-        return outputs
-
-
-def _mapping(value):
-    return value if isinstance(value, dict) else {}
-
-
-def _size(content):
-    try:
-        return len(json.dumps(content, default=str))
-    except (TypeError, ValueError, RecursionError):
-        return CELL_LIMIT + 1  # what cannot even be measured is not kept
-
-
-class ProbeStream:
-    """Collects the stdout text of a probe request (not kept in the notebook), with a limit.
-
-    Stdout under any request's header counts: a student who replaced ``sys.stdout`` leaves the
-    kernel's own stream tagged with an older request, and only the nonce tells our answer apart.
-    """
-
-    foreign = True
-
-    def __init__(self):
-        self.parts, self.size, self.too_large = [], 0, False
-
-    def add(self, msg_type, content):
-        if msg_type != "stream" or content.get("name") != "stdout" or self.too_large:
-            return
-        text = content.get("text", "")
-        if not isinstance(text, str):
-            return
-        self.size += len(text)
-        if self.size > RESULT_LIMIT:
-            self.too_large, self.parts = True, []
-            return
-        self.parts.append(text)
-
-    def text(self):
-        return "".join(self.parts)
 
 
 @dataclass
