@@ -85,7 +85,7 @@ FAKE = textwrap.dedent('''
             student = "someone-else"
         messages = [f"seed {seed}"]
         if behaviour == "env":
-            import autograder.grade.pool as b
+            import autograder.grade.worker as b
             import threadpoolctl
             from autograder.threads import BLAS_VARIABLES
             messages = [json.dumps({"env": {v: os.environ.get(v) for v in BLAS_VARIABLES},
