@@ -8,8 +8,9 @@ and the train/test accuracies, computed here with the reference's own ``predict`
 import numpy as np
 
 from autograder.nndl.compare import Tolerance
+from autograder.checks.edit import edited
 from autograder.checks.spec import Mistake, pair
-from solutions.deep_nn_application import predict
+from solutions import deep_nn_application as reference
 
 A = "deep_nn_application"
 TWO_LAYER_SEED = 4  # NumPy's global seed before a model runs: not 1, which the models set
@@ -79,7 +80,7 @@ def _accuracy(parameters, X, Y):
         return None
     try:
         with np.errstate(all="ignore"):
-            return 100.0 * float(np.mean(predict(X, parameters) == Y))
+            return 100.0 * float(np.mean(reference.predict(X, parameters) == Y))
     except Exception:  # a student's parameters of the wrong keys or shapes
         return None
 
@@ -121,137 +122,47 @@ def _ids(function):
     return (f"{A}/{function}/public", f"{A}/{function}/hidden")
 
 
-# ---------------------------------------------------------------- mistakes
-# The mutants call the notebook's helpers (initialize_parameters, linear_activation_forward, ...)
-# by name, as a student's code does.
+# ---------------------------------------------------------------- mistakes: the reference, edited
+
+READ = 'W1, b1, W2, b2 = parameters["W1"], parameters["b1"], parameters["W2"], parameters["b2"]'
+LOOP = "for i in range(num_iterations):"
+INITIALIZED = "parameters = initialize_parameters_deep(layers_dims)"
 
 
-def two_layer_stale_parameters(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
-    np.random.seed(1)
-    costs = []
-    n_x, n_h, n_y = layers_dims
-    parameters = initialize_parameters(n_x, n_h, n_y)  # noqa: F821
-    W1, b1, W2, b2 = parameters["W1"], parameters["b1"], parameters["W2"], parameters["b2"]
-    for i in range(num_iterations):
-        A1, cache1 = linear_activation_forward(X, W1, b1, "relu")  # noqa: F821
-        A2, cache2 = linear_activation_forward(A1, W2, b2, "sigmoid")  # noqa: F821
-        cost = compute_cost(A2, Y)  # noqa: F821
-        dA2 = -(np.divide(Y, A2) - np.divide(1 - Y, 1 - A2))
-        dA1, dW2, db2 = linear_activation_backward(dA2, cache2, "sigmoid")  # noqa: F821
-        dA0, dW1, db1 = linear_activation_backward(dA1, cache1, "relu")  # noqa: F821
-        grads = {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
-        parameters = update_parameters(parameters, grads, learning_rate)  # noqa: F821
-        if i % 100 == 0:
-            costs.append(cost)
-    return parameters, costs
-
-
-def two_layer_costs_every_iteration(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
-                                    print_cost=False):
-    np.random.seed(1)
-    costs = []
-    n_x, n_h, n_y = layers_dims
-    parameters = initialize_parameters(n_x, n_h, n_y)  # noqa: F821
-    for i in range(num_iterations):
-        W1, b1, W2, b2 = parameters["W1"], parameters["b1"], parameters["W2"], parameters["b2"]
-        A1, cache1 = linear_activation_forward(X, W1, b1, "relu")  # noqa: F821
-        A2, cache2 = linear_activation_forward(A1, W2, b2, "sigmoid")  # noqa: F821
-        cost = compute_cost(A2, Y)  # noqa: F821
-        dA2 = -(np.divide(Y, A2) - np.divide(1 - Y, 1 - A2))
-        dA1, dW2, db2 = linear_activation_backward(dA2, cache2, "sigmoid")  # noqa: F821
-        dA0, dW1, db1 = linear_activation_backward(dA1, cache1, "relu")  # noqa: F821
-        grads = {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
-        parameters = update_parameters(parameters, grads, learning_rate)  # noqa: F821
-        costs.append(cost)
-    return parameters, costs
-
-
-def two_layer_hidden_backward_sigmoid(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
-    np.random.seed(1)
-    costs = []
-    n_x, n_h, n_y = layers_dims
-    parameters = initialize_parameters(n_x, n_h, n_y)  # noqa: F821
-    for i in range(num_iterations):
-        W1, b1, W2, b2 = parameters["W1"], parameters["b1"], parameters["W2"], parameters["b2"]
-        A1, cache1 = linear_activation_forward(X, W1, b1, "relu")  # noqa: F821
-        A2, cache2 = linear_activation_forward(A1, W2, b2, "sigmoid")  # noqa: F821
-        cost = compute_cost(A2, Y)  # noqa: F821
-        dA2 = -(np.divide(Y, A2) - np.divide(1 - Y, 1 - A2))
-        dA1, dW2, db2 = linear_activation_backward(dA2, cache2, "sigmoid")  # noqa: F821
-        dA0, dW1, db1 = linear_activation_backward(dA1, cache1, "sigmoid")  # noqa: F821
-        grads = {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
-        parameters = update_parameters(parameters, grads, learning_rate)  # noqa: F821
-        if i % 100 == 0:
-            costs.append(cost)
-    return parameters, costs
-
-
-def L_layer_init_small(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
-    np.random.seed(1)
-    parameters = {}
-    for l in range(1, len(layers_dims)):
-        parameters[f"W{l}"] = np.random.randn(layers_dims[l], layers_dims[l - 1]) * 0.01
-        parameters[f"b{l}"] = np.zeros((layers_dims[l], 1))
-    costs = []
-    for i in range(num_iterations):
-        AL, caches = L_model_forward(X, parameters)  # noqa: F821
-        cost = compute_cost(AL, Y)  # noqa: F821
-        grads = L_model_backward(AL, Y, caches)  # noqa: F821
-        parameters = update_parameters(parameters, grads, learning_rate)  # noqa: F821
-        if i % 100 == 0:
-            costs.append(cost)
-    return parameters, costs
-
-
-def L_layer_init_unseeded(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
-    parameters = {}
-    for l in range(1, len(layers_dims)):
-        parameters[f"W{l}"] = np.random.randn(layers_dims[l], layers_dims[l - 1]) / np.sqrt(layers_dims[l - 1])
-        parameters[f"b{l}"] = np.zeros((layers_dims[l], 1))
-    costs = []
-    for i in range(num_iterations):
-        AL, caches = L_model_forward(X, parameters)  # noqa: F821
-        cost = compute_cost(AL, Y)  # noqa: F821
-        grads = L_model_backward(AL, Y, caches)  # noqa: F821
-        parameters = update_parameters(parameters, grads, learning_rate)  # noqa: F821
-        if i % 100 == 0:
-            costs.append(cost)
-    return parameters, costs
-
-
-def L_layer_fixed_learning_rate(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
-    np.random.seed(1)
-    costs = []
-    parameters = initialize_parameters_deep(layers_dims)  # noqa: F821
-    for i in range(num_iterations):
-        AL, caches = L_model_forward(X, parameters)  # noqa: F821
-        cost = compute_cost(AL, Y)  # noqa: F821
-        grads = L_model_backward(AL, Y, caches)  # noqa: F821
-        parameters = update_parameters(parameters, grads, 0.0075)  # noqa: F821
-        if i % 100 == 0:
-            costs.append(cost)
-    return parameters, costs
+def _initialized_here(scaling):
+    """``initialize_parameters_deep`` written out in L_layer_model, unseeded, the weights ``randn(...) scaling``."""
+    return ("parameters = {}\n"
+            "    for l in range(1, len(layers_dims)):\n"
+            '        parameters[f"W{l}"] = np.random.randn(layers_dims[l], layers_dims[l - 1]) ' + scaling + "\n"
+            '        parameters[f"b{l}"] = np.zeros((layers_dims[l], 1))')
 
 
 MISTAKES = [
     Mistake("stale-parameters", "W1, b1, W2, b2 read from the dict once, before the loop",
             "read W1, b1, W2, b2 from parameters inside the loop, after each update_parameters",
-            "two_layer_model", two_layer_stale_parameters, _ids("two_layer_model")),
+            "two_layer_model", edited(reference.two_layer_model, (f"{LOOP}\n        {READ}", f"{READ}\n    {LOOP}")),
+            _ids("two_layer_model")),
     Mistake("two-layer-costs-every-iteration", "a cost recorded at every iteration",
-            "append the cost only when i % 100 == 0", "two_layer_model", two_layer_costs_every_iteration,
+            "append the cost only when i % 100 == 0", "two_layer_model",
+            edited(reference.two_layer_model, ("if i % 100 == 0:\n            costs.append(cost)",
+                                               "costs.append(cost)")),
             _ids("two_layer_model")),
     Mistake("two-layer-hidden-backward-sigmoid", 'the hidden layer taken backward through "sigmoid", not "relu"',
             'go backward with the activations of the forward pass: "sigmoid" for layer 2, then "relu" for layer 1',
-            "two_layer_model", two_layer_hidden_backward_sigmoid, _ids("two_layer_model")),
+            "two_layer_model", edited(reference.two_layer_model, ('cache1, "relu"', 'cache1, "sigmoid"')),
+            _ids("two_layer_model")),
     Mistake("L-layer-init-0.01", "the L-layer weights drawn with * 0.01 instead of / sqrt(n[l-1])",
             "start from initialize_parameters_deep(layers_dims): W{l} = randn(n[l], n[l-1]) / sqrt(n[l-1])",
-            "L_layer_model", L_layer_init_small, _ids("L_layer_model")),
+            "L_layer_model", edited(reference.L_layer_model, (INITIALIZED, _initialized_here("* 0.01"))),
+            _ids("L_layer_model")),
     Mistake("L-layer-init-unseeded", "the L-layer weights drawn without np.random.seed(1)",
             "use initialize_parameters_deep(layers_dims), which seeds NumPy with 1 before drawing",
-            "L_layer_model", L_layer_init_unseeded, _ids("L_layer_model")),
-    Mistake("L-layer-fixed-learning-rate", "update_parameters called with 0.0075 instead of learning_rate",
-            "pass the learning_rate argument to update_parameters", "L_layer_model", L_layer_fixed_learning_rate,
+            "L_layer_model", edited(reference.L_layer_model, ("np.random.seed(1)", ""),
+                                    (INITIALIZED, _initialized_here("/ np.sqrt(layers_dims[l - 1])"))),
             _ids("L_layer_model")),
+    Mistake("L-layer-fixed-learning-rate", "update_parameters called with 0.0075 instead of learning_rate",
+            "pass the learning_rate argument to update_parameters", "L_layer_model",
+            edited(reference.L_layer_model, ("grads, learning_rate)", "grads, 0.0075)")), _ids("L_layer_model")),
 ]
 
 

@@ -7,6 +7,7 @@ correct formula for the ReLU derivative agrees and centred differences never str
 """
 import numpy as np
 
+from autograder.checks.edit import edited
 from autograder.checks.spec import Mistake, pair
 from solutions import deep_nn_step_by_step as reference
 
@@ -211,199 +212,87 @@ def _ids(function, *whats):
                  for w in whats for v in ("public", "hidden"))
 
 
-# ---------------------------------------------------------------- mistakes
-
-
-def init_deep_seed_1(layer_dims):
-    np.random.seed(1)
-    parameters = {}
-    for l in range(1, len(layer_dims)):
-        parameters[f"W{l}"] = np.random.randn(layer_dims[l], layer_dims[l - 1]) * 0.01
-        parameters[f"b{l}"] = np.zeros((layer_dims[l], 1))
-    return parameters
-
-
-def init_deep_unscaled(layer_dims):
-    np.random.seed(3)
-    parameters = {}
-    for l in range(1, len(layer_dims)):
-        parameters[f"W{l}"] = np.random.randn(layer_dims[l], layer_dims[l - 1])
-        parameters[f"b{l}"] = np.zeros((layer_dims[l], 1))
-    return parameters
-
-
-def init_two_layer_unseeded(n_x, n_h, n_y):
-    W1 = np.random.randn(n_h, n_x) * 0.01
-    b1 = np.zeros((n_h, 1))
-    W2 = np.random.randn(n_y, n_h) * 0.01
-    b2 = np.zeros((n_y, 1))
-    return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
-
-
-def linear_forward_without_b(A, W, b):
-    Z = W @ A
-    return Z, (A, W, b)
-
-
-def activation_forward_relu_for_sigmoid(A_prev, W, b, activation):
-    Z, linear_cache = linear_forward(A_prev, W, b)  # noqa: F821 (the namespace's)
-    if activation == "sigmoid":
-        A, activation_cache = relu(Z)  # noqa: F821
-    else:
-        A, activation_cache = relu(Z)  # noqa: F821
-    return A, (linear_cache, activation_cache)
-
-
-def forward_activations_swapped(X, parameters):
-    caches = []
-    A = X
-    L = len(parameters) // 2
-    for l in range(1, L):
-        A, cache = linear_activation_forward(A, parameters[f"W{l}"], parameters[f"b{l}"], "sigmoid")  # noqa: F821
-        caches.append(cache)
-    AL, cache = linear_activation_forward(A, parameters[f"W{L}"], parameters[f"b{L}"], "relu")  # noqa: F821
-    caches.append(cache)
-    return AL, caches
-
-
-def cost_unsqueezed(AL, Y):
-    m = Y.shape[1]
-    return -(np.dot(Y, np.log(AL).T) + np.dot(1 - Y, np.log(1 - AL).T)) / m  # (1, 1)
-
-
-def linear_backward_without_1_over_m(dZ, cache):
-    A_prev, W, b = cache
-    dW = dZ @ A_prev.T
-    db = np.sum(dZ, axis=1, keepdims=True)
-    dA_prev = W.T @ dZ
-    return dA_prev, dW, db
-
-
-def linear_backward_transposed(dZ, cache):
-    A_prev, W, b = cache
-    m = A_prev.shape[1]
-    dW = A_prev @ dZ.T / m  # (n[l-1], n[l]): the transpose of dW
-    db = np.sum(dZ, axis=1, keepdims=True) / m
-    dA_prev = W.T @ dZ
-    return dA_prev, dW, db
-
-
-def linear_backward_db_rank1(dZ, cache):
-    A_prev, W, b = cache
-    m = A_prev.shape[1]
-    dW = dZ @ A_prev.T / m
-    db = np.sum(dZ, axis=1) / m  # (n[l],)
-    dA_prev = W.T @ dZ
-    return dA_prev, dW, db
-
-
-def activation_backward_relu_from_A(dA, cache, activation):
-    linear_cache, Z = cache
-    if activation == "relu":
-        dZ = dA * np.maximum(0, Z)
-    else:
-        dZ = sigmoid_backward(dA, Z)  # noqa: F821
-    return linear_backward(dZ, linear_cache)  # noqa: F821
-
-
-def backward_without_dA_keys(AL, Y, caches):
-    grads = {}
-    L = len(caches)
-    Y = Y.reshape(AL.shape)
-    dAL = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))
-    dA_prev, grads[f"dW{L}"], grads[f"db{L}"] = linear_activation_backward(dAL, caches[L - 1], "sigmoid")  # noqa: F821
-    for l in reversed(range(L - 1)):
-        dA_prev, grads[f"dW{l + 1}"], grads[f"db{l + 1}"] = linear_activation_backward(  # noqa: F821
-            dA_prev, caches[l], "relu")
-    return grads
-
-
-def backward_dAL_sign(AL, Y, caches):
-    grads = {}
-    L = len(caches)
-    Y = Y.reshape(AL.shape)
-    dAL = np.divide(Y, AL) - np.divide(1 - Y, 1 - AL)
-    dA_prev, dW, db = linear_activation_backward(dAL, caches[L - 1], "sigmoid")  # noqa: F821
-    grads[f"dA{L - 1}"], grads[f"dW{L}"], grads[f"db{L}"] = dA_prev, dW, db
-    for l in reversed(range(L - 1)):
-        dA_prev, dW, db = linear_activation_backward(grads[f"dA{l + 1}"], caches[l], "relu")  # noqa: F821
-        grads[f"dA{l}"], grads[f"dW{l + 1}"], grads[f"db{l + 1}"] = dA_prev, dW, db
-    return grads
-
-
-def update_only_W(params, grads, learning_rate):
-    parameters = {key: value.copy() for key, value in params.items()}
-    L = len(params) // 2
-    for l in range(1, L + 1):
-        parameters[f"W{l}"] = params[f"W{l}"] - learning_rate * grads[f"dW{l}"]
-    return parameters
-
-
-def update_skipping_last_layer(params, grads, learning_rate):
-    parameters = {key: value.copy() for key, value in params.items()}
-    L = len(params) // 2
-    for l in range(1, L):
-        parameters[f"W{l}"] = params[f"W{l}"] - learning_rate * grads[f"dW{l}"]
-        parameters[f"b{l}"] = params[f"b{l}"] - learning_rate * grads[f"db{l}"]
-    return parameters
-
+# ---------------------------------------------------------------- mistakes: the reference, edited
 
 _BACKWARD_VALUES = _ids("L_model_backward", "")
 _BACKWARD_ALL = _BACKWARD_VALUES + _ids("L_model_backward", "gradient")
 _FORWARD_ALL = _ids("L_model_forward", "") + _ids("L_model_backward", "gradient")
+_LINEAR_BACKWARD = _ids("linear_backward", "") + _ids("linear_activation_backward", "relu", "sigmoid")
+# both update mistakes start from a copy of params, so that what they leave out keeps its old value
+_COPIED = ("parameters = {}", "parameters = {key: value.copy() for key, value in params.items()}")
 
 MISTAKES = [
     Mistake("init-two-layer-unseeded", "initialize_parameters without np.random.seed(1)",
             "call np.random.seed(1) first thing in initialize_parameters, before any randn",
-            "initialize_parameters", init_two_layer_unseeded, _ids("initialize_parameters", "")),
+            "initialize_parameters", edited(reference.initialize_parameters, ("np.random.seed(1)", "")),
+            _ids("initialize_parameters", "")),
     Mistake("wrong-init-seed", "initialize_parameters_deep seeded with 1 instead of 3",
-            "initialize_parameters_deep starts with np.random.seed(3)",
-            "initialize_parameters_deep", init_deep_seed_1, _ids("initialize_parameters_deep", "")),
+            "initialize_parameters_deep starts with np.random.seed(3)", "initialize_parameters_deep",
+            edited(reference.initialize_parameters_deep, ("np.random.seed(3)", "np.random.seed(1)")),
+            _ids("initialize_parameters_deep", "")),
     Mistake("wrong-init-scale", "W{l} drawn with randn but not multiplied by 0.01",
             "scale the weights down: np.random.randn(n[l], n[l-1]) * 0.01",
-            "initialize_parameters_deep", init_deep_unscaled, _ids("initialize_parameters_deep", "")),
+            "initialize_parameters_deep",
+            edited(reference.initialize_parameters_deep, ("layer_dims[l - 1]) * 0.01", "layer_dims[l - 1])")),
+            _ids("initialize_parameters_deep", "")),
     Mistake("linear-forward-without-b", "Z = W A, the bias b left out",
             "add the bias: Z = W A + b (b (n[l], 1) broadcasts over the m columns)",
-            "linear_forward", linear_forward_without_b,
+            "linear_forward", edited(reference.linear_forward, ("Z = W @ A + b", "Z = W @ A")),
             _ids("linear_forward", "") + _ids("linear_activation_forward", "relu", "sigmoid") + _FORWARD_ALL),
     Mistake("relu-for-sigmoid-forward", 'the "sigmoid" branch of linear_activation_forward applies relu',
-            'call sigmoid(Z) in the "sigmoid" branch, relu(Z) in the "relu" branch',
-            "linear_activation_forward", activation_forward_relu_for_sigmoid,
+            'call sigmoid(Z) in the "sigmoid" branch, relu(Z) in the "relu" branch', "linear_activation_forward",
+            edited(reference.linear_activation_forward, ("= sigmoid(Z)", "= relu(Z)")),
             _ids("linear_activation_forward", "sigmoid") + _FORWARD_ALL),
     Mistake("activations-swapped", "sigmoid in the hidden layers and relu at the output",
             'use "relu" for layers 1..L-1 inside the loop and "sigmoid" for layer L after it',
-            "L_model_forward", forward_activations_swapped, _FORWARD_ALL),
+            "L_model_forward", edited(reference.L_model_forward, ('[f"b{l}"], "relu")', '[f"b{l}"], "sigmoid")'),
+                                      ('[f"b{L}"], "sigmoid")', '[f"b{L}"], "relu")')),
+            _FORWARD_ALL),
     Mistake("unsqueezed-cost", "the cost returned as a (1, 1) array",
-            "np.dot of (1, m) by (m, 1) gives a (1, 1) array: return np.squeeze(cost)",
-            "compute_cost", cost_unsqueezed, _ids("compute_cost", "")),
+            "np.dot of (1, m) by (m, 1) gives a (1, 1) array: return np.squeeze(cost)", "compute_cost",
+            edited(reference.compute_cost, ("-np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL)) / m",
+                                            "-(np.dot(Y, np.log(AL).T) + np.dot(1 - Y, np.log(1 - AL).T)) / m"),
+                   ("return np.squeeze(cost)", "return cost")),
+            _ids("compute_cost", "")),
     Mistake("linear-backward-missing-1/m", "dW and db not divided by m",
             "average over the examples: dW = dZ A_prev^T / m, db = sum(dZ, axis=1, keepdims=True) / m",
-            "linear_backward", linear_backward_without_1_over_m,
-            _ids("linear_backward", "") + _ids("linear_activation_backward", "relu", "sigmoid") + _BACKWARD_ALL),
+            "linear_backward", edited(reference.linear_backward, ("dW = dZ @ A_prev.T / m", "dW = dZ @ A_prev.T"),
+                                      ("keepdims=True) / m", "keepdims=True)")),
+            _LINEAR_BACKWARD + _BACKWARD_ALL),
     Mistake("linear-backward-transpose", "dW computed as A_prev dZ^T, the transpose of dW",
             "dW = dZ A_prev^T / m has the shape of W, (n[l], n[l-1])",
-            "linear_backward", linear_backward_transposed,
-            _ids("linear_backward", "") + _ids("linear_activation_backward", "relu", "sigmoid") + _BACKWARD_ALL),
+            "linear_backward", edited(reference.linear_backward, ("dW = dZ @ A_prev.T", "dW = A_prev @ dZ.T")),
+            _LINEAR_BACKWARD + _BACKWARD_ALL),
     Mistake("linear-backward-db-rank-1", "db summed without keepdims, a rank-1 array (n[l],)",
-            "keep db a column: np.sum(dZ, axis=1, keepdims=True) / m",
-            "linear_backward", linear_backward_db_rank1,
-            _ids("linear_backward", "") + _ids("linear_activation_backward", "relu", "sigmoid") + _BACKWARD_VALUES),
+            "keep db a column: np.sum(dZ, axis=1, keepdims=True) / m", "linear_backward",
+            edited(reference.linear_backward, ("np.sum(dZ, axis=1, keepdims=True)", "np.sum(dZ, axis=1)")),
+            _LINEAR_BACKWARD + _BACKWARD_VALUES),
     Mistake("relu-derivative-from-A", "dZ = dA * relu(Z): multiplied by A instead of the indicator of Z > 0",
             "the ReLU derivative is 1 where Z > 0 and 0 elsewhere: dZ = dA * (Z > 0), or relu_backward(dA, Z)",
-            "linear_activation_backward", activation_backward_relu_from_A,
+            "linear_activation_backward",
+            edited(reference.linear_activation_backward,
+                   ("dZ = relu_backward(dA, activation_cache)", "dZ = dA * np.maximum(0, activation_cache)")),
             _ids("linear_activation_backward", "relu") + _BACKWARD_ALL),
     Mistake("missing-dA_prev", "the dA{l} keys not stored in grads",
             'store every dA_prev as grads["dA" + str(l)] (for L = 2: dA1 and dA0) next to dW and db',
-            "L_model_backward", backward_without_dA_keys, _BACKWARD_VALUES),
+            "L_model_backward", edited(reference.L_model_backward, ('grads[f"dA{L - 1}"], ', "_, "),
+                                       ('(grads[f"dA{l + 1}"], caches[l]', "(dA_prev, caches[l]"),
+                                       ('grads[f"dA{l}"], ', "_, ")),
+            _BACKWARD_VALUES),
     Mistake("dAL-sign", "dAL without its minus sign",
             "dAL = -(Y / AL - (1 - Y) / (1 - AL)): the derivative of the cost, with the minus",
-            "L_model_backward", backward_dAL_sign, _BACKWARD_ALL),
+            "L_model_backward", edited(reference.L_model_backward, ("dAL = -(np.divide", "dAL = (np.divide")),
+            _BACKWARD_ALL),
     Mistake("update-only-W", "only the weights updated, the biases left as they were",
             "update both: W{l} -= learning_rate * dW{l} and b{l} -= learning_rate * db{l}",
-            "update_parameters", update_only_W, _ids("update_parameters", "")),
+            "update_parameters",
+            edited(reference.update_parameters, _COPIED,
+                   ('parameters[f"b{l}"] = params[f"b{l}"] - learning_rate * grads[f"db{l}"]', "")),
+            _ids("update_parameters", "")),
     Mistake("off-by-one-layers", "update_parameters loops over range(1, L) and skips layer L",
             "loop over range(1, L + 1) with L = len(parameters) // 2 so the output layer is updated too",
-            "update_parameters", update_skipping_last_layer, _ids("update_parameters", "")),
+            "update_parameters", edited(reference.update_parameters, _COPIED, ("range(1, L + 1)", "range(1, L)")),
+            _ids("update_parameters", "")),
 ]
 
 

@@ -8,7 +8,9 @@ import numpy as np
 
 from autograder.nndl.compare import Rules, Tolerance
 from autograder.nndl.probes import from_plain
+from autograder.checks.edit import edited
 from autograder.checks.spec import Mistake, pair
+from solutions import logistic_regression as reference
 
 A = "logistic_regression"
 
@@ -189,142 +191,56 @@ PREDICT = _ids("predict/public", "predict/hidden")
 MODEL_CHECKS = _ids("model/public", "model/hidden")
 
 
-# ---------------------------------------------------------------- mistakes (mutants of the reference)
-
-
-def initialize_b_int(dim):
-    w = np.zeros((dim, 1))
-    b = 0
-    return w, b
-
-
-def propagate_without_1_over_m(w, b, X, Y):
-    m = X.shape[1]
-    A = sigmoid(w.T @ X + b)  # noqa: F821 (the notebook's sigmoid)
-    cost = -np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) / m
-    dw = X @ (A - Y).T
-    db = np.sum(A - Y)
-    return {"dw": dw, "db": db}, np.squeeze(np.array(cost))
-
-
-def propagate_cost_not_averaged(w, b, X, Y):
-    m = X.shape[1]
-    A = sigmoid(w.T @ X + b)  # noqa: F821
-    cost = -np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))
-    dw = X @ (A - Y).T / m
-    db = np.sum(A - Y) / m
-    return {"dw": dw, "db": db}, np.squeeze(np.array(cost))
-
-
-def propagate_cost_sign(w, b, X, Y):
-    m = X.shape[1]
-    A = sigmoid(w.T @ X + b)  # noqa: F821
-    cost = np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) / m
-    dw = X @ (A - Y).T / m
-    db = np.sum(A - Y) / m
-    return {"dw": dw, "db": db}, np.squeeze(np.array(cost))
-
-
-def propagate_cost_not_squeezed(w, b, X, Y):
-    m = X.shape[1]
-    A = sigmoid(np.dot(w.T, X) + b)  # noqa: F821
-    cost = -(np.dot(Y, np.log(A).T) + np.dot(1 - Y, np.log(1 - A).T)) / m  # (1, 1)
-    dw = X @ (A - Y).T / m
-    db = np.sum(A - Y) / m
-    return {"dw": dw, "db": db}, cost
-
-
-def propagate_db_array(w, b, X, Y):
-    m = X.shape[1]
-    A = sigmoid(w.T @ X + b)  # noqa: F821
-    cost = -np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) / m
-    dw = X @ (A - Y).T / m
-    db = np.sum(A - Y, axis=1, keepdims=True) / m  # (1, 1)
-    return {"dw": dw, "db": db}, np.squeeze(np.array(cost))
-
-
-def optimize_hard_coded_rate(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=False):
-    costs = []
-    for i in range(num_iterations):
-        grads, cost = propagate(w, b, X, Y)  # noqa: F821
-        w = w - 0.009 * grads["dw"]
-        b = b - 0.009 * grads["db"]
-        if i % 100 == 0:
-            costs.append(cost)
-    return {"w": w, "b": b}, grads, costs
-
-
-def optimize_costs_every_iteration(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=False):
-    costs = []
-    for i in range(num_iterations):
-        grads, cost = propagate(w, b, X, Y)  # noqa: F821
-        w = w - learning_rate * grads["dw"]
-        b = b - learning_rate * grads["db"]
-        costs.append(cost)
-    return {"w": w, "b": b}, grads, costs
-
-
-def predict_threshold_on_z(w, b, X):
-    w = w.reshape(X.shape[0], 1)
-    Z = w.T @ X + b  # (1, m)
-    return (Z > 0.5).astype(np.float64)
-
-
-def predict_probabilities(w, b, X):
-    w = w.reshape(X.shape[0], 1)
-    return sigmoid(w.T @ X + b)  # noqa: F821
-
-
-def model_default_hyperparameters(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0.5,
-                                  print_cost=False):
-    w, b = initialize_with_zeros(X_train.shape[0])  # noqa: F821
-    params, grads, costs = optimize(w, b, X_train, Y_train)  # noqa: F821
-    w, b = params["w"], params["b"]
-    return {
-        "costs": costs,
-        "Y_prediction_test": predict(w, b, X_test),  # noqa: F821
-        "Y_prediction_train": predict(w, b, X_train),  # noqa: F821
-        "w": w,
-        "b": b,
-        "learning_rate": learning_rate,
-        "num_iterations": num_iterations,
-    }
-
+# ---------------------------------------------------------------- mistakes: the reference, edited
 
 MISTAKES = [
     Mistake("b-int-zero", "b = 0, an int, instead of 0.0",
-            "write b = 0.0 so that b is a float from the start", "initialize_with_zeros", initialize_b_int,
+            "write b = 0.0 so that b is a float from the start", "initialize_with_zeros",
+            edited(reference.initialize_with_zeros, ("b = 0.0", "b = 0")),
             _ids("initialize_with_zeros/public", "initialize_with_zeros/hidden")),
     Mistake("missing-1/m", "dw and db not divided by m",
             "average over the examples: dw = X (A - Y)^T / m and db = np.sum(A - Y) / m", "propagate",
-            propagate_without_1_over_m, PROPAGATE + GRADIENT + OPTIMIZE + MODEL_CHECKS),
+            edited(reference.propagate, ("dw = X @ (A - Y).T / m", "dw = X @ (A - Y).T"),
+                   ("db = np.sum(A - Y) / m", "db = np.sum(A - Y)")),
+            PROPAGATE + GRADIENT + OPTIMIZE + MODEL_CHECKS),
     Mistake("cost-not-averaged", "the cost summed over the examples, not averaged",
-            "divide the summed cross-entropy by m (or take np.mean)", "propagate", propagate_cost_not_averaged,
+            "divide the summed cross-entropy by m (or take np.mean)", "propagate",
+            edited(reference.propagate, ("np.log(1 - A)) / m", "np.log(1 - A))")),
             PROPAGATE + OPTIMIZE + MODEL_CHECKS),
     Mistake("cost-sign", "the cost without its minus sign",
             "the cost is -(1/m) * sum(Y log A + (1 - Y) log(1 - A)): it is positive", "propagate",
-            propagate_cost_sign, PROPAGATE + OPTIMIZE + MODEL_CHECKS),
+            edited(reference.propagate, ("cost = -np.sum", "cost = np.sum")), PROPAGATE + OPTIMIZE + MODEL_CHECKS),
     Mistake("cost-not-squeezed", "the cost left as a (1, 1) array by np.dot",
-            "return a scalar cost: np.squeeze(cost) or float(cost)", "propagate", propagate_cost_not_squeezed,
+            "return a scalar cost: np.squeeze(cost) or float(cost)", "propagate",
+            edited(reference.propagate, ("w.T @ X", "np.dot(w.T, X)"),
+                   ("-np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) / m",
+                    "-(np.dot(Y, np.log(A).T) + np.dot(1 - Y, np.log(1 - A).T)) / m"),
+                   ("np.squeeze(np.array(cost))", "cost")),
             PROPAGATE + OPTIMIZE + MODEL_CHECKS),
     Mistake("db-keepdims-array", "db returned as a (1, 1) array instead of a float",
             "sum A - Y over everything (np.sum(A - Y) / m) so that db is a number", "propagate",
-            propagate_db_array, PROPAGATE + OPTIMIZE + MODEL_CHECKS),
+            edited(reference.propagate, ("np.sum(A - Y) / m", "np.sum(A - Y, axis=1, keepdims=True) / m")),
+            PROPAGATE + OPTIMIZE + MODEL_CHECKS),
     Mistake("hard-coded-learning-rate", "a learning rate written inside optimize",
             "use the learning_rate argument in the update: w = w - learning_rate * dw", "optimize",
-            optimize_hard_coded_rate, OPTIMIZE + MODEL_CHECKS),
+            edited(reference.optimize, ("w = w - learning_rate", "w = w - 0.009"),
+                   ("b = b - learning_rate", "b = b - 0.009")),
+            OPTIMIZE + MODEL_CHECKS),
     Mistake("costs-every-iteration", "the cost recorded at every iteration",
             "record the cost only when i % 100 == 0 (iterations 0, 100, 200, ...)", "optimize",
-            optimize_costs_every_iteration, OPTIMIZE + MODEL_CHECKS),
+            edited(reference.optimize, ("if i % 100 == 0:\n            costs.append(cost)",
+                                        "costs.append(cost)\n        if i % 100 == 0:")),
+            OPTIMIZE + MODEL_CHECKS),
     Mistake("predict-threshold-on-z", "0.5 compared with w.T X + b, before the sigmoid",
             "apply the sigmoid first: A = sigmoid(w.T X + b), then 1 where A > 0.5", "predict",
-            predict_threshold_on_z, PREDICT + MODEL_CHECKS),
+            edited(reference.predict, ("A = sigmoid(w.T @ X + b)", "A = w.T @ X + b")), PREDICT + MODEL_CHECKS),
     Mistake("predict-probabilities", "the probabilities returned instead of labels",
-            "turn A into labels: 1.0 where A > 0.5, else 0.0", "predict", predict_probabilities,
-            PREDICT + MODEL_CHECKS),
+            "turn A into labels: 1.0 where A > 0.5, else 0.0", "predict",
+            edited(reference.predict, ("return (A > 0.5).astype(np.float64)", "return A")), PREDICT + MODEL_CHECKS),
     Mistake("model-default-hyperparameters", "optimize called without num_iterations and learning_rate",
             "pass model's num_iterations and learning_rate on to optimize", "model",
-            model_default_hyperparameters, MODEL_CHECKS),
+            edited(reference.model, ("Y_train, num_iterations, learning_rate, print_cost)", "Y_train)")),
+            MODEL_CHECKS),
 ]
 
 

@@ -8,9 +8,9 @@ tanh derivative pass.
 import numpy as np
 
 from autograder.nndl.compare import Rules, Tolerance
+from autograder.checks.edit import edited
 from autograder.checks.spec import Mistake, pair
-from solutions.planar_classification import backward_propagation as reference_backward
-from solutions.planar_classification import forward_propagation as reference_forward
+from solutions import planar_classification as reference
 
 A = "planar_classification"
 
@@ -61,7 +61,7 @@ def backward_inputs(rng):
     """``(parameters, cache, X, Y)`` with a cache made by the reference's forward pass."""
     n_x, n_h, m = _int(rng, 2, 5), _int(rng, 2, 6), _int(rng, 3, 9)
     X, parameters = rng.normal(size=(n_x, m)), _parameters(rng, n_x, n_h)
-    _, cache = reference_forward(X, parameters)
+    _, cache = reference.forward_propagation(X, parameters)
     return {"args": [parameters, cache, X, _labels(rng, m)]}
 
 
@@ -75,8 +75,8 @@ def gradient_inputs(rng):
     while True:
         n_x, n_h, m = _int(rng, 2, 3), _int(rng, 2, 4), _int(rng, 4, 8)
         parameters, X, Y = _parameters(rng, n_x, n_h), rng.normal(size=(n_x, m)), _labels(rng, m)
-        A2, cache = reference_forward(X, parameters)
-        grads = reference_backward(parameters, cache, X, Y)
+        A2, cache = reference.forward_propagation(X, parameters)
+        grads = reference.backward_propagation(parameters, cache, X, Y)
         if (np.all(np.abs(A2 - 0.5) < 0.45)
                 and min(np.linalg.norm(g) for g in grads.values()) >= 0.05):
             return {"parameters": parameters, "X": X, "Y": Y}
@@ -118,7 +118,7 @@ def _accuracy(parameters, X, Y):
     try:
         with np.errstate(all="ignore"):
             p = {k: np.asarray(parameters[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2")}
-            predictions = reference_forward(X, p)[0] > 0.5
+            predictions = reference.forward_propagation(X, p)[0] > 0.5
             return 100.0 * float(np.mean(predictions == Y))  # broadcast: a wrong n_y still scores
     except Exception:  # a malformed result: the value comparison explains what is wrong
         return None
@@ -165,187 +165,78 @@ CHECKS = [
 ]
 
 
-# ---------------------------------------------------------------- mistakes (mutants of the reference)
-
-def layer_sizes_n_y_from_X(X, Y):
-    return (X.shape[0], 4, X.shape[0])
-
-
-def initialize_without_scale(n_x, n_h, n_y):
-    W1 = np.random.randn(n_h, n_x)
-    b1 = np.zeros((n_h, 1))
-    W2 = np.random.randn(n_y, n_h)
-    b2 = np.zeros((n_y, 1))
-    return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
-
-
-def initialize_with_own_seed(n_x, n_h, n_y):
-    np.random.seed(2)
-    W1 = np.random.randn(n_h, n_x) * 0.01
-    b1 = np.zeros((n_h, 1))
-    W2 = np.random.randn(n_y, n_h) * 0.01
-    b2 = np.zeros((n_y, 1))
-    return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
-
-
-def forward_sigmoid_hidden(X, parameters):
-    W1, b1 = parameters["W1"], parameters["b1"]
-    W2, b2 = parameters["W2"], parameters["b2"]
-    Z1 = W1 @ X + b1
-    A1 = sigmoid(Z1)
-    Z2 = W2 @ A1 + b2
-    A2 = sigmoid(Z2)
-    return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
-
-
-def cost_without_minus(A2, Y):
-    m = Y.shape[1]
-    logprobs = Y * np.log(A2) + (1 - Y) * np.log(1 - A2)
-    return float(np.sum(logprobs) / m)
-
-
-def cost_not_averaged(A2, Y):
-    logprobs = Y * np.log(A2) + (1 - Y) * np.log(1 - A2)
-    return float(-np.sum(logprobs))
-
-
-def cost_with_dot_not_squeezed(A2, Y):
-    m = Y.shape[1]
-    return -(np.dot(Y, np.log(A2).T) + np.dot(1 - Y, np.log(1 - A2).T)) / m  # (1, 1)
-
-
-def backward_tanh_derivative_from_Z(parameters, cache, X, Y):
-    m = X.shape[1]
-    W2 = parameters["W2"]
-    A1, A2, Z1 = cache["A1"], cache["A2"], cache["Z1"]
-    dZ2 = A2 - Y
-    dW2 = dZ2 @ A1.T / m
-    db2 = np.sum(dZ2, axis=1, keepdims=True) / m
-    dZ1 = (W2.T @ dZ2) * (1 - Z1**2)
-    dW1 = dZ1 @ X.T / m
-    db1 = np.sum(dZ1, axis=1, keepdims=True) / m
-    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
-
-
-def backward_db2_without_keepdims(parameters, cache, X, Y):
-    m = X.shape[1]
-    W2 = parameters["W2"]
-    A1, A2 = cache["A1"], cache["A2"]
-    dZ2 = A2 - Y
-    dW2 = dZ2 @ A1.T / m
-    db2 = np.sum(dZ2, axis=1) / m  # (n_y,)
-    dZ1 = (W2.T @ dZ2) * (1 - A1**2)
-    dW1 = dZ1 @ X.T / m
-    db1 = np.sum(dZ1, axis=1, keepdims=True) / m
-    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
-
-
-def update_only_W(parameters, grads, learning_rate=1.2):
-    return {
-        "W1": parameters["W1"] - learning_rate * grads["dW1"],
-        "b1": parameters["b1"],
-        "W2": parameters["W2"] - learning_rate * grads["dW2"],
-        "b2": parameters["b2"],
-    }
-
-
-def update_with_fixed_rate(parameters, grads, learning_rate=1.2):
-    return {
-        "W1": parameters["W1"] - 1.2 * grads["dW1"],
-        "b1": parameters["b1"] - 1.2 * grads["db1"],
-        "W2": parameters["W2"] - 1.2 * grads["dW2"],
-        "b2": parameters["b2"] - 1.2 * grads["db2"],
-    }
-
-
-def nn_model_ignoring_n_h(X, Y, n_h, num_iterations=10000, print_cost=False):
-    np.random.seed(3)
-    n_x, n_h, n_y = layer_sizes(X, Y)  # overwrites the argument with 4
-    parameters = initialize_parameters(n_x, n_h, n_y)
-    for i in range(num_iterations):
-        A2, cache = forward_propagation(X, parameters)
-        cost = compute_cost(A2, Y)
-        grads = backward_propagation(parameters, cache, X, Y)
-        parameters = update_parameters(parameters, grads)
-        if print_cost and i % 1000 == 0:
-            print(f"Cost after iteration {i}: {cost:f}")
-    return parameters
-
-
-def nn_model_without_seed(X, Y, n_h, num_iterations=10000, print_cost=False):
-    n_x, _, n_y = layer_sizes(X, Y)
-    parameters = initialize_parameters(n_x, n_h, n_y)
-    for i in range(num_iterations):
-        A2, cache = forward_propagation(X, parameters)
-        cost = compute_cost(A2, Y)
-        grads = backward_propagation(parameters, cache, X, Y)
-        parameters = update_parameters(parameters, grads)
-        if print_cost and i % 1000 == 0:
-            print(f"Cost after iteration {i}: {cost:f}")
-    return parameters
-
-
-def predict_probabilities(parameters, X):
-    A2, _ = forward_propagation(X, parameters)
-    return A2
-
+# ---------------------------------------------------------------- mistakes: the reference, edited
 
 def _ids(function, *whats):
-    return tuple(f"{A}/{function}/{what}" for what in whats)
+    """The ids of ``function``'s checks ``whats``: its public and hidden check if none are named."""
+    return tuple(f"{A}/{function}/{what}" for what in whats or ("public", "hidden"))
 
 
-MODEL = _ids("nn_model", "public", "hidden")
+MODEL = _ids("nn_model")
 GRADIENT = _ids("backward_propagation", "gradient-public", "gradient-hidden")
+# the cost in two lines, as the reference has it, and in one with np.dot
+LIKELIHOOD = "logprobs = Y * np.log(A2) + (1 - Y) * np.log(1 - A2)\n    cost = -np.sum(logprobs) / m"
+DOT_PRODUCTS = "cost = -(np.dot(Y, np.log(A2).T) + np.dot(1 - Y, np.log(1 - A2).T)) / m"
 
 MISTAKES = [
     Mistake("layer-sizes-n_y-from-X", "n_y read from X instead of Y",
             "n_x is X.shape[0] and n_y is Y.shape[0]: the output size comes from the labels",
-            "layer_sizes", layer_sizes_n_y_from_X, _ids("layer_sizes", "public", "hidden") + MODEL),
+            "layer_sizes", edited(reference.layer_sizes, ("n_y = Y.shape[0]", "n_y = X.shape[0]")),
+            _ids("layer_sizes") + MODEL),
     Mistake("init-scale", "weights drawn with randn but not scaled by 0.01",
-            "multiply the random weights by 0.01 so that tanh starts in its linear range",
-            "initialize_parameters", initialize_without_scale,
-            _ids("initialize_parameters", "public", "hidden") + MODEL),
+            "multiply the random weights by 0.01 so that tanh starts in its linear range", "initialize_parameters",
+            edited(reference.initialize_parameters, ("randn(n_h, n_x) * 0.01", "randn(n_h, n_x)"),
+                   ("randn(n_y, n_h) * 0.01", "randn(n_y, n_h)")),
+            _ids("initialize_parameters") + MODEL),
     Mistake("init-sets-seed", "initialize_parameters seeds NumPy itself",
             "do not call np.random.seed inside initialize_parameters: nn_model seeds once, before it",
-            "initialize_parameters", initialize_with_own_seed,
-            _ids("initialize_parameters", "public", "hidden") + MODEL),
+            "initialize_parameters",
+            edited(reference.initialize_parameters, ("W1 = np.random", "np.random.seed(2)\n    W1 = np.random")),
+            _ids("initialize_parameters") + MODEL),
     Mistake("sigmoid-hidden-layer", "sigmoid instead of tanh on the hidden layer",
             "the hidden layer uses A1 = np.tanh(Z1); only the output layer uses the sigmoid",
-            "forward_propagation", forward_sigmoid_hidden,
-            _ids("forward_propagation", "public", "hidden") + GRADIENT + MODEL
-            + _ids("predict", "public", "hidden")),
+            "forward_propagation", edited(reference.forward_propagation, ("A1 = np.tanh(Z1)", "A1 = sigmoid(Z1)")),
+            _ids("forward_propagation") + GRADIENT + MODEL + _ids("predict")),
     Mistake("cost-without-minus", "the cost without its minus sign",
             "the cross-entropy is J = -(1/m) * sum(Y log A2 + (1 - Y) log(1 - A2)): keep the minus",
-            "compute_cost", cost_without_minus, _ids("compute_cost", "public", "hidden")),
+            "compute_cost", edited(reference.compute_cost, ("cost = -np.sum", "cost = np.sum")),
+            _ids("compute_cost")),
     Mistake("cost-not-averaged", "the cost summed but not divided by m",
             "divide the sum by m = Y.shape[1] (or use np.mean)",
-            "compute_cost", cost_not_averaged, _ids("compute_cost", "public", "hidden")),
+            "compute_cost", edited(reference.compute_cost, ("-np.sum(logprobs) / m", "-np.sum(logprobs)")),
+            _ids("compute_cost")),
     Mistake("cost-not-squeezed", "the cost left as a (1, 1) array from np.dot",
             "turn the cost into a number: float(np.squeeze(cost))",
-            "compute_cost", cost_with_dot_not_squeezed, _ids("compute_cost", "public", "hidden")),
+            "compute_cost",
+            edited(reference.compute_cost, (LIKELIHOOD, DOT_PRODUCTS), ("float(np.squeeze(cost))", "cost")),
+            _ids("compute_cost")),
     Mistake("tanh-derivative-from-Z", "the tanh derivative written as 1 - Z1**2",
             "tanh'(Z1) = 1 - tanh(Z1)**2 = 1 - A1**2: square the activation A1, not Z1",
-            "backward_propagation", backward_tanh_derivative_from_Z,
-            _ids("backward_propagation", "public", "hidden") + GRADIENT + MODEL),
+            "backward_propagation", edited(reference.backward_propagation, ("(1 - A1**2)", '(1 - cache["Z1"]**2)')),
+            _ids("backward_propagation") + GRADIENT + MODEL),
     Mistake("missing-keepdims", "db2 summed without keepdims=True: a rank-1 array",
             "write np.sum(dZ2, axis=1, keepdims=True) / m so that db2 has the shape of b2 (and the "
-            "same for db1)", "backward_propagation", backward_db2_without_keepdims,
-            _ids("backward_propagation", "public", "hidden")),
+            "same for db1)", "backward_propagation",
+            edited(reference.backward_propagation, ("np.sum(dZ2, axis=1, keepdims=True)", "np.sum(dZ2, axis=1)")),
+            _ids("backward_propagation")),
     Mistake("update-only-W", "only W1 and W2 updated, b1 and b2 left as they were",
             "update all four parameters: b1 -= learning_rate * db1 and b2 -= learning_rate * db2 too",
-            "update_parameters", update_only_W, _ids("update_parameters", "public", "hidden") + MODEL),
+            "update_parameters", edited(reference.update_parameters, (' - learning_rate * grads["db1"]', ""),
+                                        (' - learning_rate * grads["db2"]', "")),
+            _ids("update_parameters") + MODEL),
     Mistake("update-fixed-rate", "the learning rate hard-coded as 1.2 instead of the argument",
             "use the learning_rate argument; 1.2 is only its default",
-            "update_parameters", update_with_fixed_rate, _ids("update_parameters", "public", "hidden")),
+            "update_parameters", edited(reference.update_parameters, ("return {", "learning_rate = 1.2\n    return {")),
+            _ids("update_parameters")),
     Mistake("ignores-n_h", "nn_model trains 4 hidden units whatever n_h it is given",
             "take n_x and n_y from layer_sizes but keep the n_h argument: n_x, _, n_y = layer_sizes(X, Y)",
-            "nn_model", nn_model_ignoring_n_h, MODEL),
+            "nn_model", edited(reference.nn_model, ("n_x, _, n_y =", "n_x, n_h, n_y =")), MODEL),
     Mistake("nn-model-without-seed", "nn_model does not seed NumPy before initializing",
             "call np.random.seed(3) at the start of nn_model, before initialize_parameters",
-            "nn_model", nn_model_without_seed, MODEL),
+            "nn_model", edited(reference.nn_model, ("np.random.seed(3)", "")), MODEL),
     Mistake("predict-probabilities", "predict returns the probabilities A2, not the classes",
-            "threshold the output: predictions = A2 > 0.5", "predict", predict_probabilities,
-            _ids("predict", "public", "hidden")),
+            "threshold the output: predictions = A2 > 0.5", "predict",
+            edited(reference.predict, ("return A2 > 0.5", "return A2")), _ids("predict")),
 ]
 
 

@@ -1,10 +1,10 @@
 """Checks and known mistakes of assignment 1, python_basics."""
-import math
-
 import numpy as np
 
 from autograder.nndl.compare import Rules, Tolerance
+from autograder.checks.edit import edited
 from autograder.checks.spec import Mistake, pair
+from solutions import python_basics as reference
 
 A = "python_basics"
 
@@ -53,78 +53,49 @@ CHECKS = [
 TIGHT = Tolerance(rtol=1e-9, atol=1e-12)
 
 
-def sigmoid_sign(x):
-    return 1 / (1 + np.exp(x))
+def _ids(function):
+    return (f"{A}/{function}/public", f"{A}/{function}/hidden")
 
 
-def derivative_of_x(x):
-    return x * (1 - x)
+# ---------------------------------------------------------------- mistakes: the reference, edited
 
-
-def image_flattened_in_wrong_order(image):
-    return image.reshape(image.shape[0] * image.shape[1] * image.shape[2], 1, order="F")
-
-
-def image_rank1(image):
-    return image.reshape(-1)
-
-
-def normalize_columns(x):
-    return x / np.linalg.norm(x, axis=0, keepdims=True)
-
-
-def softmax_columns(x):
-    e = np.exp(x)
-    return e / np.sum(e, axis=0, keepdims=True)
-
-
-def softmax_whole_matrix(x):
-    e = np.exp(x)
-    return e / np.sum(e)
-
-
-def L2_square_root(yhat, y):
-    return np.sqrt(np.sum((y - yhat) ** 2))
-
-
-def L1_without_abs(yhat, y):
-    return np.sum(y - yhat)
-
-
-def basic_sigmoid_sign(x):
-    return 1 / (1 + math.exp(x))
-
+SHIFTED = ("np.exp(x - np.max(x, axis=1, keepdims=True))", "np.exp(x)")  # the softmax mistakes do not shift
+ROW_SUMS = "np.sum(x_exp, axis=1, keepdims=True)"
+SIGN_HINT = "the sigmoid is 1 / (1 + exp(-x)): mind the minus sign"
 
 MISTAKES = [
     Mistake("sigmoid-sign", "exp(x) instead of exp(-x) in the sigmoid",
-            "the sigmoid is 1 / (1 + exp(-x)): mind the minus sign", "sigmoid", sigmoid_sign,
-            (f"{A}/sigmoid/public", f"{A}/sigmoid/hidden")),
+            SIGN_HINT, "sigmoid",
+            edited(reference.sigmoid, ("np.exp(-x)", "np.exp(x)")), _ids("sigmoid")),
     Mistake("basic-sigmoid-sign", "math.exp(x) instead of math.exp(-x)",
-            "the sigmoid is 1 / (1 + exp(-x)): mind the minus sign", "basic_sigmoid", basic_sigmoid_sign,
-            (f"{A}/basic_sigmoid/public", f"{A}/basic_sigmoid/hidden")),
+            SIGN_HINT, "basic_sigmoid",
+            edited(reference.basic_sigmoid, ("math.exp(-x)", "math.exp(x)")), _ids("basic_sigmoid")),
     Mistake("derivative-of-x", "x * (1 - x) instead of s * (1 - s)",
-            "compute s = sigmoid(x) first, then s * (1 - s)", "sigmoid_derivative", derivative_of_x,
-            (f"{A}/sigmoid_derivative/public", f"{A}/sigmoid_derivative/hidden")),
+            "compute s = sigmoid(x) first, then s * (1 - s)", "sigmoid_derivative",
+            edited(reference.sigmoid_derivative, ("return s * (1 - s)", "return x * (1 - x)")),
+            _ids("sigmoid_derivative")),
     Mistake("flatten-order", "the image flattened in the wrong order",
             "reshape the array as it is (C order): image.reshape(length*height*depth, 1)", "image2vector",
-            image_flattened_in_wrong_order, (f"{A}/image2vector/public", f"{A}/image2vector/hidden")),
+            edited(reference.image2vector, ("image.shape[2], 1)", 'image.shape[2], 1, order="F")')),
+            _ids("image2vector")),
     Mistake("rank-1-vector", "a rank-1 array (n,) instead of a column (n, 1)",
-            "reshape to two dimensions: (length*height*depth, 1)", "image2vector", image_rank1,
-            (f"{A}/image2vector/public", f"{A}/image2vector/hidden")),
+            "reshape to two dimensions: (length*height*depth, 1)", "image2vector",
+            edited(reference.image2vector, ("image.shape[2], 1)", "image.shape[2])")), _ids("image2vector")),
     Mistake("norm-over-columns", "the norm taken over columns (axis=0)",
             "each row is divided by its own norm: np.linalg.norm(x, axis=1, keepdims=True)",
-            "normalize_rows", normalize_columns, (f"{A}/normalize_rows/public", f"{A}/normalize_rows/hidden")),
+            "normalize_rows", edited(reference.normalize_rows, ("axis=1", "axis=0")), _ids("normalize_rows")),
     Mistake("softmax-over-columns", "softmax summed over columns (axis=0)",
-            "sum over each row: np.sum(x_exp, axis=1, keepdims=True)", "softmax", softmax_columns,
-            (f"{A}/softmax/public", f"{A}/softmax/hidden")),
+            "sum over each row: np.sum(x_exp, axis=1, keepdims=True)", "softmax",
+            edited(reference.softmax, SHIFTED, (ROW_SUMS, "np.sum(x_exp, axis=0, keepdims=True)")), _ids("softmax")),
     Mistake("softmax-whole-sum", "softmax divided by the sum of the whole matrix",
-            "sum over each row with axis=1 and keepdims=True", "softmax", softmax_whole_matrix,
-            (f"{A}/softmax/public", f"{A}/softmax/hidden")),
+            "sum over each row with axis=1 and keepdims=True", "softmax",
+            edited(reference.softmax, SHIFTED, (ROW_SUMS, "np.sum(x_exp)")), _ids("softmax")),
     Mistake("L2-square-root", "the square root of the sum of squares (the norm, not L2 loss)",
-            "L2 loss is the sum of squares, without a square root", "L2", L2_square_root,
-            (f"{A}/L2/public", f"{A}/L2/hidden")),
+            "L2 loss is the sum of squares, without a square root", "L2",
+            edited(reference.L2, ("np.sum((y - yhat) ** 2)", "np.sqrt(np.sum((y - yhat) ** 2))")), _ids("L2")),
     Mistake("L1-without-abs", "differences summed without absolute values",
-            "take np.abs(y - yhat) before summing", "L1", L1_without_abs, (f"{A}/L1/public", f"{A}/L1/hidden")),
+            "take np.abs(y - yhat) before summing", "L1",
+            edited(reference.L1, ("np.sum(np.abs(y - yhat))", "np.sum(y - yhat)")), _ids("L1")),
 ]
 
 
