@@ -18,7 +18,7 @@ import pytest
 from autograder.generate import course, samples
 from autograder.checks import catalogue
 from autograder.cli import commands
-from autograder.grade import collect
+from autograder.grade import collect_plan
 
 BASICS = "python_basics"
 RELEASE = course.repo_root() / "release" / BASICS
@@ -314,8 +314,8 @@ def test_report_commands_pass_their_options_on(empty_gradebook, monkeypatch, cap
 
 
 def _plan(names, existing=(), force=False):
-    compiled = collect.patterns(BASICS)
-    entries = collect.plan([(n, n.encode()) for n in names], BASICS, compiled, existing=existing, force=force)
+    compiled = collect_plan.patterns(BASICS)
+    entries = collect_plan.plan([(n, n.encode()) for n in names], BASICS, compiled, existing=existing, force=force)
     return {e.path: e for e in entries}
 
 
