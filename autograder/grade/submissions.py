@@ -1,4 +1,6 @@
 """Make a batch of submissions gradable: each problem gets a clear note and a fair score.
+One module: each check and repair below is one step of ``prepare_submission``, which takes them in
+order on one submission, and they share its ``Finding`` and its way of setting a notebook aside.
 
 nbgrader grades ``submitted/<student>/<assignment>/<assignment>.ipynb``. Before it runs, every
 submission is looked at, each on its own (``prepare_submission``: one that breaks this code is
