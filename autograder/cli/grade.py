@@ -67,25 +67,37 @@ def _refused(exc):
                         "--allow-unsandboxed", EXIT_BAD_INPUT)
 
 
-def _grade_assignment(args, assignment):
+def _graded(grade, error_code):
+    """What ``grade()`` returns, or None when Ctrl-C stopped it (said on stderr); its failures as ``CommandError``.
+
+    A machine that cannot isolate student code is refused (exit code 3); the batch's and the
+    gradebook's errors end with ``error_code``, any other ``OSError`` with exit code 1.
+    """
     from autograder.grade.batch import BatchError
     from autograder.grade.gradebook import GradebookError
     from autograder.grade.sandbox import SandboxUnavailable
 
-    course = course_folder(args)
-    require_gradebook(course, required=False)
     try:
-        report = _batch(args, course, assignment, progress=not (args.quiet or args.json))
+        return grade()
     except SandboxUnavailable as exc:
         raise _refused(exc) from None
     except KeyboardInterrupt:
         print("\ninterrupted: what was graded is in the gradebook; run the same command again to grade "
               "the rest", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return None
     except (BatchError, GradebookError) as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), error_code) from None
     except OSError as exc:
         raise CommandError(str(exc), EXIT_FAILED) from None
+
+
+def _grade_assignment(args, assignment):
+    course = course_folder(args)
+    require_gradebook(course, required=False)
+    report = _graded(lambda: _batch(args, course, assignment, progress=not (args.quiet or args.json)),
+                     EXIT_BAD_INPUT)
+    if report is None:
+        return EXIT_INTERRUPTED
     if args.json:
         print_json(report.to_dict())
     else:
@@ -103,9 +115,6 @@ def _with_submissions(course):
 
 
 def _grade_all(args):
-    from autograder.grade.batch import BatchError
-    from autograder.grade.gradebook import GradebookError
-
     course = course_folder(args)
     require_gradebook(course, required=False)
     assignments = _with_submissions(course)
@@ -117,20 +126,13 @@ def _grade_all(args):
     say = reporter(args)
     errors = {}
     say(f"grading {', '.join(assignments)} in one batch")
-    from autograder.grade.sandbox import SandboxUnavailable
-
-    try:
-        found = grade_assignments(course, assignments, workers=args.workers, scheduler=args.scheduler,
-                                  seed=args.seed, force=args.force, progress=not (args.quiet or args.json),
-                                  errors=errors, allow_unsandboxed=_allow_unsandboxed(args, course))
-    except SandboxUnavailable as exc:
-        raise _refused(exc) from None
-    except KeyboardInterrupt:
-        print("\ninterrupted: what was graded is in the gradebook; run the same command again to grade "
-              "the rest", file=sys.stderr)
+    found = _graded(lambda: grade_assignments(course, assignments, workers=args.workers, scheduler=args.scheduler,
+                                              seed=args.seed, force=args.force,
+                                              progress=not (args.quiet or args.json), errors=errors,
+                                              allow_unsandboxed=_allow_unsandboxed(args, course)),
+                    EXIT_FAILED)
+    if found is None:
         return EXIT_INTERRUPTED
-    except (BatchError, GradebookError, OSError) as exc:
-        raise CommandError(str(exc), EXIT_FAILED) from None
     reports = {r.assignment: r for r in found}
     for assignment, message in errors.items():
         say(f"  {assignment} could not be graded: {message}")

@@ -8,10 +8,15 @@ from autograder.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 # --------------------------------------------------------------------------- reports
 
 
-def cmd_feedback(args):
+def _course(args, assignments):
+    """The course folder, once the assignments named on the command line are known to be the course's."""
     course = course_folder(args)
-    if args.assignment:
-        known_assignments([args.assignment])
+    known_assignments(assignments)
+    return course
+
+
+def cmd_feedback(args):
+    course = _course(args, [args.assignment] if args.assignment else [])
     require_gradebook(course)
     from autograder.reports import feedback
 
@@ -27,8 +32,7 @@ def cmd_feedback(args):
 
 
 def cmd_export(args):
-    course = course_folder(args)
-    known_assignments(args.assignments)
+    course = _course(args, args.assignments)
     if args.format == "nbgrader" and args.assignments:
         raise CommandError("the nbgrader CSV holds every assignment: name assignments only with --format canvas "
                            "or gradescope", EXIT_USAGE)
@@ -60,8 +64,7 @@ def cmd_export(args):
 
 
 def cmd_dashboard(args):
-    course = course_folder(args)
-    known_assignments(args.assignments)
+    course = _course(args, args.assignments)
     require_gradebook(course)
     from autograder.reports import dashboard
 
