@@ -90,28 +90,39 @@ def _perturbed_costs(parameters, cost_of, options):
     return plus, minus
 
 
-def gradient_planar(namespace, function, inputs, options):
-    """``backward_propagation`` on the cache of ``forward_propagation``; the reference adds centred differences."""
-    forward = _function(namespace, "forward_propagation")
+def _backward_gradients(namespace, function, inputs, options, forward_name, analytic):
+    """The analytic gradients and, when the reference is probed, the costs of the centred differences.
+
+    ``analytic(forward, backward, parameters, X, Y)`` computes the gradients with the namespace's
+    ``forward_name`` and ``function``; the costs are ``compute_cost`` of the forward pass.
+    """
+    forward = _function(namespace, forward_name)
     cost = namespace.get("compute_cost")
     backward = _function(namespace, function)
     parameters, X, Y = inputs["parameters"], inputs["X"], inputs["Y"]
-    _, cache = forward(X, parameters)
-    analytic = backward(copy.deepcopy(parameters), cache, X, Y)
+    gradients = analytic(forward, backward, parameters, X, Y)
     plus, minus = _perturbed_costs(parameters, lambda p: _scalar_cost(cost(forward(X, p)[0], Y)), options)
-    return {"analytic": analytic, "plus": plus, "minus": minus}
+    return {"analytic": gradients, "plus": plus, "minus": minus}
+
+
+def _planar_analytic(forward, backward, parameters, X, Y):
+    _, cache = forward(X, parameters)
+    return backward(copy.deepcopy(parameters), cache, X, Y)
+
+
+def _deep_analytic(forward, backward, parameters, X, Y):
+    AL, caches = forward(X, parameters)
+    return backward(AL, Y, caches)
+
+
+def gradient_planar(namespace, function, inputs, options):
+    """``backward_propagation`` on the cache of ``forward_propagation``; the reference adds centred differences."""
+    return _backward_gradients(namespace, function, inputs, options, "forward_propagation", _planar_analytic)
 
 
 def gradient_deep(namespace, function, inputs, options):
     """``L_model_backward`` on the caches of ``L_model_forward``; the reference adds centred differences."""
-    forward = _function(namespace, "L_model_forward")
-    cost = namespace.get("compute_cost")
-    backward = _function(namespace, function)
-    parameters, X, Y = inputs["parameters"], inputs["X"], inputs["Y"]
-    AL, caches = forward(X, parameters)
-    analytic = backward(AL, Y, caches)
-    plus, minus = _perturbed_costs(parameters, lambda p: _scalar_cost(cost(forward(X, p)[0], Y)), options)
-    return {"analytic": analytic, "plus": plus, "minus": minus}
+    return _backward_gradients(namespace, function, inputs, options, "L_model_forward", _deep_analytic)
 
 
 def gradient_propagate(namespace, function, inputs, options):
