@@ -7,8 +7,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_architecture_names_every_subpackage_and_only_real_ones():
     text = (REPO / "ARCHITECTURE.md").read_text(encoding="utf-8")
-    named = set(re.findall(r"`autograder/([a-z_]+)/`", text))
-    real = {p.name for p in (REPO / "autograder").iterdir() if p.is_dir() and (p / "__init__.py").is_file()}
+    named = set(re.findall(r"`autograder/([a-z_/]+)/`", text))
+    real = {p.parent.relative_to(REPO / "autograder").as_posix() for p in (REPO / "autograder").rglob("__init__.py")
+            if p.parent != REPO / "autograder"}
     assert named == real, f"named but missing: {sorted(named - real)}; in the tree but not named: {sorted(real - named)}"
     for path in re.findall(r"`((?:autograder|grade|checks|solutions|deploy|source|release)/[\w/.<>]+?)`", text):
         if "<" in path:

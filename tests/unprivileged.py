@@ -49,7 +49,7 @@ from pathlib import Path
 PREFIX = "nndl-t-"
 SUBUID, SUBGID = Path("/etc/subuid"), Path("/etc/subgid")
 SUBID_COUNT = 65536
-SUBID_FLOOR = 10_000_000  # above the uids full-mode kernels draw (autograder.grade.sandbox_start.UID_RANGE)
+SUBID_FLOOR = 10_000_000  # above the uids full-mode kernels draw (autograder.grade.sandbox.start.UID_RANGE)
 REPO = Path(__file__).resolve().parents[1]
 
 

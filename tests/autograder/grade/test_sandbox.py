@@ -26,8 +26,9 @@ from pathlib import Path
 import pytest
 
 import solutions
-from autograder.grade import (sandbox, sandbox_init, sandbox_launcher, sandbox_processes, sandbox_start,
-                              sandbox_view)
+from autograder.grade import sandbox
+from autograder.grade.sandbox import launcher as sandbox_launcher, pid1, processes as sandbox_processes
+from autograder.grade.sandbox import start as sandbox_start, view as sandbox_view
 
 pytestmark = pytest.mark.slow
 
@@ -188,10 +189,10 @@ def test_the_init_refuses_to_run_outside_new_namespaces():
 
 def test_the_seccomp_filter_knows_its_architectures():
     for machine in ("x86_64", "aarch64"):
-        code = sandbox_init.seccomp_filter(machine)
+        code = pid1.seccomp_filter(machine)
         assert len(code) % 8 == 0 and 30 < len(code) // 8 < 256
-    with pytest.raises(sandbox_init.SetupError, match="x86_64 and aarch64"):
-        sandbox_init.seccomp_filter("riscv64")
+    with pytest.raises(pid1.SetupError, match="x86_64 and aarch64"):
+        pid1.seccomp_filter("riscv64")
 
 
 def test_what_the_grader_owns_in_the_system_folders_is_found(tmp_path):
@@ -300,7 +301,7 @@ def test_no_network_not_even_the_hosts_loopback(kernel):
 # -- no new namespaces or mounts (seccomp)
 
 def test_no_new_namespaces_mounts_or_ptrace_but_threads_and_processes_work(kernel):
-    numbers = sandbox_init.SYSCALLS[platform.machine()]
+    numbers = pid1.SYSCALLS[platform.machine()]
     code = f"""
 import ctypes, json, multiprocessing, os, subprocess, threading
 libc = ctypes.CDLL(None, use_errno=True)

@@ -16,8 +16,8 @@ import struct
 import subprocess
 from dataclasses import dataclass
 
-from autograder.grade.sandbox_cgroup import _cgroup_probe
-from autograder.grade.sandbox_processes import POLL_INTERVAL
+from autograder.grade.sandbox.cgroup import _cgroup_probe
+from autograder.grade.sandbox.processes import POLL_INTERVAL
 
 SECCOMP_MACHINES = ("x86_64", "aarch64")
 GiB = 1024**3

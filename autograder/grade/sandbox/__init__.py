@@ -10,12 +10,12 @@ Three modes, the best the machine allows being chosen (``isolation().mode``):
 **Full mode** (the grader runs as root)::
 
     unshare --mount --pid --ipc --uts --net --fork --kill-child --propagation private \\
-        -- python -I -S autograder/grade/sandbox_init.py --status-fd N
+        -- python -I -S autograder/grade/sandbox/pid1.py --status-fd N
 
 **Rootless mode** (the grader is an ordinary user and unprivileged user namespaces work): the
 same, in a new user namespace as well (``unshare --user --keep-caps ...``; the grader then maps
 the ids: through newuidmap and newgidmap where it has subordinate ids, its own uid and gid to
-themselves where it has none). Both run the same init (``sandbox_init.py``, PID 1 of the new
+themselves where it has none). Both run the same init (``pid1.py``, PID 1 of the new
 namespaces, with capabilities in its own namespaces only in rootless mode), which builds the
 kernel's view of the machine and then forks the kernel. We use
 ``unshare`` from util-linux rather than bubblewrap: one sandbox implementation, the same init
@@ -107,24 +107,24 @@ namespace-package import of an empty folder into the usual ``ModuleNotFoundError
 Not enforced in any mode: a limit on total CPU time across the kernel's processes
 (``RLIMIT_CPU`` is per process; the runner's cell timeouts bound the wall time).
 
-This module holds the entry points; the parts live beside it: ``sandbox_isolation`` (the policy,
-the modes this machine allows and their sentences), ``sandbox_view`` (what the kernel sees of the
-files), ``sandbox_launcher`` (the kernel's command line and environment), ``sandbox_start`` (each
-mode's start), ``sandbox_handshake`` (the init's status lines, the kernel's first answers),
-``sandbox_handle`` (``SandboxedKernel``), ``sandbox_cgroup`` (the memory cgroup) and
-``sandbox_processes`` (/proc and the memory monitor); ``sandbox_init.py`` is the init itself.
+This package's ``__init__`` holds the entry points; the parts are its modules: ``isolation`` (the policy,
+the modes this machine allows and their sentences), ``view`` (what the kernel sees of the
+files), ``launcher`` (the kernel's command line and environment), ``start`` (each
+mode's start), ``handshake`` (the init's status lines, the kernel's first answers),
+``handle`` (``SandboxedKernel``), ``cgroup`` (the memory cgroup) and
+``processes`` (/proc and the memory monitor); ``pid1.py`` is the init itself.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from autograder.grade.sandbox_handle import SandboxedKernel
-from autograder.grade.sandbox_handshake import _connect
-from autograder.grade.sandbox_isolation import (Isolation, Policy, SandboxError, SandboxUnavailable, capabilities,
+from autograder.grade.sandbox.handle import SandboxedKernel
+from autograder.grade.sandbox.handshake import _connect
+from autograder.grade.sandbox.isolation import (Isolation, Policy, SandboxError, SandboxUnavailable, capabilities,
                                                 describe, isolation)
-from autograder.grade.sandbox_start import _start_sandboxed, _start_unsandboxed
-from autograder.grade.sandbox_view import default_hidden_paths, masked_folders
+from autograder.grade.sandbox.start import _start_sandboxed, _start_unsandboxed
+from autograder.grade.sandbox.view import default_hidden_paths, masked_folders
 
 __all__ = ["Isolation", "Policy", "SandboxError", "SandboxUnavailable", "SandboxedKernel", "capabilities",
            "default_hidden_paths", "describe", "isolation", "masked_folders", "restart", "start_kernel"]

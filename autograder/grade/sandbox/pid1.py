@@ -7,7 +7,7 @@ Run by ``autograder.grade.sandbox`` as PID 1 of fresh mount, PID, IPC, UTS (and 
 made by ``unshare``: as root ("full" mode), or in a new user namespace where it holds every
 capability of that namespace only ("rootless" mode)::
 
-    python -I -S sandbox_init.py --status-fd N      < a pipe from the grader
+    python -I -S pid1.py --status-fd N      < a pipe from the grader
 
 It uses the standard library only (``-S``: no site-packages). It talks to the grader through
 status lines on fd N (``WAITING``, ``READY <pid>``, ``LOCKED``, or ``ERROR <sentence>`` at any
@@ -633,7 +633,7 @@ def serve(kernel, lifeline, wakeup):
 def main():
     args = sys.argv[1:]
     if len(args) != 2 or args[0] != "--status-fd":
-        print("usage: sandbox_init.py --status-fd N < config pipe", file=sys.stderr)
+        print("usage: pid1.py --status-fd N < config pipe", file=sys.stderr)
         return 2
     status_fd = int(args[1])
     os.set_inheritable(status_fd, False)

@@ -10,7 +10,7 @@ import os
 import secrets
 import time
 
-from autograder.grade.sandbox_processes import _kill
+from autograder.grade.sandbox.processes import _kill
 
 
 def _mounts():

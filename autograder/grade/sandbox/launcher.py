@@ -1,6 +1,6 @@
 """How the kernel's process is launched: its command line, launcher, environment, rlimits and connection.
 
-The same in every mode: the sandboxed modes hand these to the init (``sandbox_init.py``), which
+The same in every mode: the sandboxed modes hand these to the init (``pid1.py``), which
 starts the kernel with them; unsandboxed mode starts it directly.
 """
 import os
@@ -8,7 +8,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from autograder.grade.sandbox_view import BLOCKED_MODULES
+from autograder.grade.sandbox.view import BLOCKED_MODULES
 from autograder.threads import ONE_THREAD
 
 PORTS = {"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5}

@@ -1,6 +1,6 @@
 """The handle of a started kernel (``SandboxedKernel``): its client, its state, interrupting and shutting it down.
 
-``start_kernel`` (``sandbox.py``) makes one and fills it in as the sandbox starts; shutting down
+``start_kernel`` (the package's ``__init__``) makes one and fills it in as the sandbox starts; shutting down
 kills every process of the sandbox, whatever the mode, and removes what it used.
 """
 import os
@@ -10,7 +10,7 @@ import subprocess
 import threading
 import time
 
-from autograder.grade.sandbox_processes import _kill, _pids_of_uid, _process_state, _tree
+from autograder.grade.sandbox.processes import _kill, _pids_of_uid, _process_state, _tree
 
 
 class SandboxedKernel:

@@ -4,7 +4,7 @@ The grader's packages and the repo's private folders are hidden (``default_hidde
 top-level folder but the system's is masked (``masked_folders``), and the Python environment the
 kernel runs in is bound back (``_python_prefixes``). Where the kernel keeps the grader's uid
 (rootless mode without subordinate ids), what that uid owns in the system folders is masked too
-(``_grader_readable``). The init (``sandbox_init.py``) mounts all of it.
+(``_grader_readable``). The init (``pid1.py``) mounts all of it.
 """
 import functools
 import importlib.util
@@ -36,7 +36,7 @@ def default_hidden_paths() -> list:
             spec = None
         if spec is not None:
             paths.extend(Path(p).resolve() for p in (spec.submodule_search_locations or [spec.origin]))
-    here = Path(__file__).resolve().parents[2]
+    here = Path(__file__).resolve().parents[3]
     if (here / "pyproject.toml").is_file() and (here / "source").is_dir():  # an editable install: the repo
         paths.extend(here / name for name in REPO_FOLDERS_HIDDEN if (here / name).exists())
     return paths

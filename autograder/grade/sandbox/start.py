@@ -1,7 +1,7 @@
 """Starting a kernel in each mode: the init in new namespaces (full and rootless), or a plain subprocess.
 
 ``_start_sandboxed`` picks the kernel's ids, makes the memory cgroup, starts ``unshare`` with the
-init (``sandbox_init.py``), writes the user namespace's id maps, sends the init its configuration
+init (``pid1.py``), writes the user namespace's id maps, sends the init its configuration
 and follows its status lines until the kernel's sockets are locked; ``_start_unsandboxed`` starts
 the kernel directly in a private temporary folder and lists what that leaves out. Either fills in
 the ``SandboxedKernel`` and starts its memory monitor.
@@ -18,18 +18,18 @@ import threading
 import time
 from pathlib import Path
 
-from autograder.grade.sandbox_cgroup import _Cgroup
-from autograder.grade.sandbox_handshake import _await_status, _log_tail
-from autograder.grade.sandbox_isolation import SandboxError, _sentences, _size, _tool
-from autograder.grade.sandbox_launcher import (PORTS, _connection, _environment, _kernel_argv, _matplotlib_cache,
+from autograder.grade.sandbox.cgroup import _Cgroup
+from autograder.grade.sandbox.handshake import _await_status, _log_tail
+from autograder.grade.sandbox.isolation import SandboxError, _sentences, _size, _tool
+from autograder.grade.sandbox.launcher import (PORTS, _connection, _environment, _kernel_argv, _matplotlib_cache,
                                                _rlimits)
-from autograder.grade.sandbox_processes import (CGROUP_INTERVAL, POLL_INTERVAL, TREE_INTERVAL, _child_of, _monitor,
+from autograder.grade.sandbox.processes import (CGROUP_INTERVAL, POLL_INTERVAL, TREE_INTERVAL, _child_of, _monitor,
                                                 _namespace_memory, _nspid, _pids_of_uid, _start_time, _tree_memory,
                                                 _uids_in_use)
-from autograder.grade.sandbox_view import (COVERED, IPC_DIR, SCRATCH, WORKDIR_NAME, WORKDIR_PARENT,
+from autograder.grade.sandbox.view import (COVERED, IPC_DIR, SCRATCH, WORKDIR_NAME, WORKDIR_PARENT,
                                            _grader_readable, _python_prefixes, default_hidden_paths, masked_folders)
 
-INIT_SCRIPT = Path(__file__).resolve().with_name("sandbox_init.py")
+INIT_SCRIPT = Path(__file__).resolve().with_name("pid1.py")
 UID_RANGE = (3_000_000, 4_000_000)
 LOG_BYTES = 64 * 1024          # the last bytes of the kernel's own stdout/stderr kept for error messages
 

@@ -9,7 +9,7 @@ import queue
 import select
 import time
 
-from autograder.grade.sandbox_isolation import SandboxError
+from autograder.grade.sandbox.isolation import SandboxError
 
 
 def _await_status(kernel, word, deadline):
