@@ -27,12 +27,15 @@ class Status(str, Enum):
         return self.value
 
     @classmethod
-    def read(cls, word, default):
-        """The status a stored word names, else ``default`` (a word of another version, or none)."""
+    def read(cls, word, default, among=None):
+        """The status a stored word names, if it is one of ``among`` (default: any); else ``default``."""
         try:
-            return cls(word)
+            status = cls(word)
         except (ValueError, TypeError):
             return default
+        return status if among is None or status in among else default
 
 
+CHECK_STATUSES = (Status.PASSED, Status.FAILED, Status.NOT_IMPLEMENTED, Status.MISSING, Status.ERROR,
+                  Status.TIMEOUT, Status.CRASHED)
 NOT_IMPLEMENTED = (Status.NOT_IMPLEMENTED, Status.MISSING)  # the function is not there yet

@@ -157,6 +157,7 @@ def _grade_all(args):
 
 def _grade_notebook(args, path):
     from autograder.generate import course as course_mod
+    from autograder.checks.status import Status
     from autograder.grade import pool, state, selfcheck, results, runner
 
     try:
@@ -181,7 +182,8 @@ def _grade_notebook(args, path):
     if args.seed is not None:
         seed, source = args.seed, "given"
     else:
-        recorded = (state.recorded_run(course, assignment) or {}).get("seed")
+        run = state.recorded_run(course, assignment)
+        recorded = run.seed if run else None
         seed, source = (recorded, "recorded for the assignment") if isinstance(recorded, int) else (0, "default")
     from autograder.grade.sandbox import SandboxUnavailable
 
@@ -195,9 +197,9 @@ def _grade_notebook(args, path):
     with working(f"grading {path.name} ({assignment}, seed {seed}) in a sandboxed kernel...", args):
         result = runner.grade_submission(path, assignment, _student_of(path, assignment), seed, support,
                                          hidden_paths=hidden, allow_unsandboxed=allow)
-    if result.status == runner.NOT_GRADED:
+    if result.status is Status.NOT_GRADED:
         raise CommandError(f"{path} was not graded: {result.reason}", EXIT_FAILED)
-    record = results.summarize(result, figures=[])
+    record = results.summarize(result, figures=[]).to_dict()
     record.pop("figures", None)
     if args.json:
         print_json({"notebook": str(path), "seed": seed, "seed_source": source, **record})
@@ -216,12 +218,11 @@ def _student_of(path, assignment):
 
 def _format_graded(path, assignment, seed, source, result):
     from autograder.reports.cell_report import format_verdicts
-    from autograder.checks.spec import Verdict
 
     lines = [f"{path}: {assignment}, seed {seed} ({source}): {result.score:g} of {result.max_score:g} points", ""]
     by_function = {}
     for v in result.verdicts:
-        by_function.setdefault(v["function"], []).append(Verdict(**v))
+        by_function.setdefault(v.function, []).append(v)
     rows = [("function", "points", "public", "hidden")]
     for function, verdicts in by_function.items():
         got, out_of = sum(v.score for v in verdicts), sum(v.points for v in verdicts)

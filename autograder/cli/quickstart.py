@@ -34,7 +34,7 @@ def run(directory, assignments=None, seed=0, quiet=False):
         say(f"grading {assignment} ({i}/{len(assignments)}, {students} submissions, sandboxed, in parallel)")
         report = batch.grade_assignment(workdir, assignment, seed=seed, progress=not quiet, force=True)
         for f in report.findings:
-            say(f"{f['student']}/{f['assignment']}: {f['problem']}: {f['action']}")
+            say(f"{f.student}/{f.assignment}: {f.problem}: {f.action}")
         say(f"writing feedback for {assignment}")
         feedback.generate(workdir, assignment)
     say("drawing the class dashboard")

@@ -121,6 +121,7 @@ class SandboxedGrading(Preprocessor):
                                          "students' code then runs with your permissions (unsafe).").tag(config=True)
 
     def preprocess(self, nb, resources):
+        from autograder.checks.status import Status
         from autograder.grade import state, lateness, results, runner
         from autograder.grade.gradebook import Writer
 
@@ -138,7 +139,7 @@ class SandboxedGrading(Preprocessor):
             result = runner.grade_notebook(nb, assignment, student, seed,
                                            course / "release" / assignment / "nndl", timeouts=timeouts,
                                            hidden_paths=state.hidden_paths(course), allow_unsandboxed=allow)
-            if result.status == runner.NOT_GRADED:
+            if result.status is Status.NOT_GRADED:
                 raise RuntimeError(f"{student}/{assignment} was not graded: {result.reason}; nothing was recorded "
                                    "for it, and the next autograde tries it again")
             for message in result.messages:

@@ -26,9 +26,10 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from autograder.checks.status import Status
 from autograder.grade import pool
-from autograder.grade.state import (STATE_DIR, BatchError, Lock, choose_seed, hidden_paths, now, private_dir,
-                                    read_json, recorded_run, run_path, sha256, state_path, write_json)
+from autograder.grade.state import (STATE_DIR, BatchError, Graded, Lock, Run, RunState, choose_seed, hidden_paths,
+                                    now, private_dir, recorded_run, recorded_state, sha256, write_run, write_state)
 from autograder.reports.text import Progress
 
 
@@ -41,7 +42,7 @@ class BatchReport:
     graded: list = field(default_factory=list)  # students graded by this run
     skipped: list = field(default_factory=list)  # already graded with this seed and notebook
     failed: list = field(default_factory=list)  # not graded (nothing recorded; the next run tries again), see messages
-    findings: list = field(default_factory=list)  # submissions.Finding of prepare, as dicts
+    findings: list = field(default_factory=list)  # [submissions.Finding] of prepare
     scores: dict = field(default_factory=dict)  # student -> [score, max_score] from the gradebook
     messages: dict = field(default_factory=dict)  # student -> [sentences]
     wall_time: float = 0.0
@@ -104,7 +105,7 @@ class BatchReport:
             lines += ["", "notes:", *sorted(notes)]
         if self.findings:
             lines += ["", "submissions repaired before grading:"]
-            lines += [f"  {f['student']}: {f['problem']}: {f['action']}" for f in self.findings]
+            lines += [f"  {f.student}: {f.problem}: {f.action}" for f in self.findings]
         return "\n".join(lines)
 
 
@@ -254,25 +255,19 @@ class _Batch:
         course_dir, assignment, o = self.course_dir, self.assignment, self.options
         findings = submissions.prepare(course_dir, assignment)
         self.names = _students(course_dir, assignment, o["students"])
-        record = recorded_run(course_dir, assignment)
-        seed, seed_source = choose_seed(o["seed"], record, o["force"])
-        history = list((record or {}).get("history", []))
-        if record:
-            history.append({k: record.get(k) for k in ("seed", "started", "finished", "status", "graded",
-                                                       "failed", "skipped")})
-        self.run = {"assignment": assignment, "seed": seed, "started": now(), "finished": None,
-                    "status": "running", "history": history[-50:]}
-        write_json(run_path(course_dir, assignment), self.run)
+        previous = recorded_run(course_dir, assignment)
+        seed, seed_source = choose_seed(o["seed"], previous, o["force"])
+        history = previous.history + [previous] if previous else []
+        self.run = Run(assignment, seed, started=now(), history=history[-50:])
+        write_run(course_dir, self.run)
 
-        state = read_json(state_path(course_dir, assignment)) or {}
-        self.previous = {s: g.get("duration") for s, g in state.get("graded", {}).items()
-                         if isinstance(g, dict) and isinstance(g.get("duration"), (int, float))}
-        if o["force"] or state.get("seed") != seed:
-            state = {"assignment": assignment, "seed": seed, "graded": {}}
-        state.setdefault("graded", {})
+        state = recorded_state(course_dir, assignment)
+        self.previous = {s: g.duration for s, g in state.graded.items() if g.duration is not None} if state else {}
+        if o["force"] or state is None or state.seed != seed:
+            state = RunState(assignment, seed)
 
         self.report = report = BatchReport(assignment=assignment, seed=seed, seed_source=seed_source,
-                                           findings=[asdict(f) for f in findings])
+                                           findings=list(findings))
         in_gradebook = writer.graded(assignment)
         self.todo = []
         for student in self.names:
@@ -283,13 +278,13 @@ class _Batch:
                 report.messages.setdefault(student, []).append(
                     f"not graded: its notebook cannot be read ({pool.describe(exc)}); nothing was recorded for it")
                 continue
-            done = state["graded"].get(student)
-            if done and done.get("sha256") == digest and student in in_gradebook:
+            done = state.graded.get(student)
+            if done and done.sha256 == digest and student in in_gradebook:
                 report.skipped.append(student)
             else:
-                state["graded"].pop(student, None)
+                state.graded.pop(student, None)
                 self.todo.append((student, digest))
-        write_json(state_path(course_dir, assignment), state)
+        write_state(course_dir, state)
 
         hidden = hidden_paths(course_dir)
         self.coordinator = _Coordinator(course_dir, assignment, seed, writer, state, report,
@@ -307,10 +302,10 @@ class _Batch:
 
     def __exit__(self, *exc):
         try:
-            report = self.report
-            self.run.update(finished=now(), status="interrupted" if self.interrupted else "finished",
-                            graded=len(report.graded), failed=len(report.failed), skipped=len(report.skipped))
-            write_json(run_path(self.course_dir, self.assignment), self.run)
+            report, run = self.report, self.run
+            run.finished, run.status = now(), "interrupted" if self.interrupted else "finished"
+            run.graded, run.failed, run.skipped = len(report.graded), len(report.failed), len(report.skipped)
+            write_run(self.course_dir, run)
             staged = self.course_dir / STATE_DIR / "staged" / self.assignment
             for leftover in staged.glob("*") if staged.is_dir() else []:
                 leftover.unlink(missing_ok=True)
@@ -361,34 +356,33 @@ class _Coordinator:
         if exc is not None:
             self._failed(student, f"grading it failed ({pool.describe(exc)})")
             return
+        from autograder.grade import results
+        from autograder.nndl.plain import decode
         try:
-            from autograder.nndl.plain import decode
-            data = pool.check_result(decode(future.result()), job)
+            result = results.SubmissionResult.from_dict(pool.check_result(decode(future.result()), job))
         except Exception as exc:
             self._failed(student, f"its result could not be read ({pool.describe(exc)})")
             return
-        if data.get("status") == "not graded":
-            self._failed(student, str(data.get("reason") or "no kernel could be started"))
+        if result.status is Status.NOT_GRADED:
+            self._failed(student, result.reason or "no kernel could be started")
             return
-        if data.get("sandbox"):
-            self.report.sandbox[student] = str(data["sandbox"])
+        if result.sandbox:
+            self.report.sandbox[student] = result.sandbox
         try:
-            recorded = self.writer.record(data)
+            recorded = self.writer.record(result)
         except Exception as exc:
             self._failed(student, f"its result could not be written to the gradebook ({pool.describe(exc)})")
             return
         try:
-            from autograder.grade import results
-            results.write(self.course_dir, results.summarize(data, late=recorded.late))
+            results.write(self.course_dir, results.summarize(result, late=recorded.late))
         except Exception as exc:  # the grade is in the gradebook; only the detailed report is missing
             self.report.messages.setdefault(student, []).append(
                 f"its detailed report could not be stored ({pool.describe(exc)})")
-        self.state["graded"][student] = {"sha256": digest, "score": recorded.score, "max_score": recorded.max_score,
-                                         "graded": now(), "duration": data.get("duration")}
-        write_json(state_path(self.course_dir, self.assignment), self.state)  # after the gradebook commit
+        self.state.graded[student] = Graded(digest, recorded.score, recorded.max_score, now(), result.duration)
+        write_state(self.course_dir, self.state)  # after the gradebook commit
         self.report.graded.append(student)
-        if data["messages"]:
-            self.report.messages.setdefault(student, []).extend(data["messages"])
+        if result.messages:
+            self.report.messages.setdefault(student, []).extend(result.messages)
         if recorded.late:
             self.report.messages.setdefault(student, []).append(recorded.late.note())
         self._unstage(student)

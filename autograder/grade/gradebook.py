@@ -75,12 +75,6 @@ class Recorded:
 
 
 
-def _get(result, name, default=None):
-    if isinstance(result, dict):
-        return result.get(name, default)
-    return getattr(result, name, default)
-
-
 # --- the course's nbgrader configuration ----------------------------------------------------
 
 @contextmanager
@@ -298,11 +292,11 @@ class Writer:
 
     @_quiet
     def record(self, result):
-        """Write one graded submission (a ``SubmissionResult`` or its plain dict); returns what was recorded."""
-        assignment, student = _get(result, "assignment"), _get(result, "student")
-        notebook_id = _get(result, "notebook_id") or assignment
-        scores = dict(_get(result, "scores") or {})
-        notebook = _get(result, "notebook")
+        """Write one graded submission (a ``results.SubmissionResult``); returns what was recorded."""
+        assignment, student = result.assignment, result.student
+        notebook_id = assignment
+        scores = dict(result.scores)
+        notebook = result.notebook
         if not isinstance(notebook, dict) or "cells" not in notebook:
             raise GradebookError(f"{student}/{assignment}: the result has no notebook")
         nb = nbformat.reads(json.dumps(notebook), as_version=4)  # sources as strings, as nbformat.read gives

@@ -27,8 +27,21 @@ class Late:
                 f"{_when(self.submitted)}). It was graded like every other submission; whether points "
                 "are taken off for lateness is the course's late policy.")
 
-    def as_dict(self):
+    def to_dict(self):
+        """As a submission's record stores it."""
         return {"seconds": round(self.seconds, 3), "due": _iso(self.due), "submitted": _iso(self.submitted)}
+
+    @classmethod
+    def from_dict(cls, data):
+        """The ``Late`` a record stored (``to_dict``), or None when it holds none (or not a whole one)."""
+        if not isinstance(data, dict) or isinstance(data.get("seconds"), bool) \
+                or not isinstance(data.get("seconds"), (int, float)):
+            return None
+        try:
+            due, submitted = (datetime.datetime.fromisoformat(data[key]) for key in ("due", "submitted"))
+        except (KeyError, TypeError, ValueError):
+            return None
+        return cls(float(data["seconds"]), due, submitted)
 
 
 def _when(moment):

@@ -19,18 +19,19 @@ export) reads our scores from the returned notebook.
 
 A check whose probe times out, kills the kernel or answers garbage gets the grader's own status
 (``timeout``, ``crashed``, ``error``) and sentence. A submission whose kernel cannot start at all
-is ``NOT_GRADED``: it must not be recorded as a 0, and the next run tries it again.
+is ``Status.NOT_GRADED``: it must not be recorded as a 0, and the next run tries it again.
 """
 import json
 import secrets
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nbformat
 
 from autograder.checks import catalogue, judge, received
-from autograder.grade import results, sandbox
+from autograder.grade import plot_data, sandbox
+from autograder.grade.results import SubmissionResult
 from autograder.reports.cell_report import format_verdicts
 from autograder.grade.kernel import Budget, Outputs, ProbeStream, Session
 from autograder.grade.kernel import STREAM_LIMIT  # noqa: F401 (re-exported: the limits of the graded notebook)
@@ -55,7 +56,6 @@ try:
 except Exception:
     pass
 """
-GRADED, NOT_GRADED = Status.GRADED, Status.NOT_GRADED
 
 
 @dataclass
@@ -63,34 +63,6 @@ class Timeouts:
     cell: float = 120.0  # one notebook cell
     notebook: float = 900.0  # all cells of the notebook together, replays after a restart included
     probe: float = 60.0  # one check's probe
-
-
-@dataclass
-class SubmissionResult:
-    assignment: str
-    student: str
-    seed: int
-    verdicts: list  # one dict per check: asdict(Verdict)
-    scores: dict  # {function: points earned}
-    max_scores: dict  # {function: points}
-    notebook: dict  # the graded notebook (nbformat dict), test cells carrying our reports and scores
-    messages: list  # sentences about the run: timeouts, kernel deaths, restarts
-    duration: float
-    figures: list = field(default_factory=list)  # plot data of public model checks (results.figure_data)
-    status: Status = Status.GRADED  # or NOT_GRADED: no kernel could be started (``reason``); nothing may be recorded
-    reason: str = ""
-    sandbox: str = ""  # the sandbox mode the kernel ran in ("full", "rootless", "unsandboxed")
-    unenforced: list = field(default_factory=list)  # what that mode does not enforce (sentences)
-    faults: dict = field(default_factory=dict)  # {"timeouts": n, "deaths": n, "exits": n, "memory": n, "restarts": n}
-    alerts: list = field(default_factory=list)  # the sentences of ``messages`` about a problem of the run
-
-    @property
-    def score(self):
-        return float(sum(self.scores.values()))
-
-    @property
-    def max_score(self):
-        return float(sum(self.max_scores.values()))
 
 
 def _nbgrader(cell):
@@ -252,7 +224,7 @@ def _run_probe(session, check, seed, timeout, figures=None, functions=None):
                                      "(was the output redirected or the interpreter patched?)")
     if figures is not None and not check.hidden:
         try:
-            figure = results.figure_data(check, seed, answer)
+            figure = plot_data.figure_data(check, seed, answer)
         except Exception:  # a plot is a bonus: a result it cannot use costs nothing
             figure = None
         if figure is not None:
@@ -323,7 +295,7 @@ def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, time
     """Grade one student's notebook ``nb`` (nbformat, as nbgrader sanitized it) in a sandboxed kernel.
 
     Returns a ``SubmissionResult``; ``nb`` is changed in place into the graded notebook. Its
-    ``status`` is ``NOT_GRADED`` when no kernel could be started (``reason``): such a result must
+    ``status`` is ``Status.NOT_GRADED`` when no kernel could be started (``reason``): such a result must
     not be recorded as a grade. ``sandbox.SandboxUnavailable`` is raised when this machine cannot
     isolate a kernel and ``allow_unsandboxed`` is False. ``support_dir`` is the course's
     ``release/<assignment>/nndl/``; ``hidden_paths`` are added to the policy's paths the kernel
@@ -374,7 +346,7 @@ def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, time
         messages.append(f"The notebook has no test cell for {', '.join(missing)}; "
                         "those checks were graded but their reports are not in the notebook.")
     return SubmissionResult(assignment=assignment, student=student, seed=seed,
-                            verdicts=[asdict(v) for v in verdicts], scores=scores, max_scores=max_scores,
+                            verdicts=verdicts, scores=scores, max_scores=max_scores,
                             notebook=json.loads(json.dumps(nb)), messages=messages,
                             duration=time.monotonic() - began, figures=figures, sandbox=session.mode or "",
                             unenforced=list(session.missing), faults=dict(session.faults),

@@ -30,21 +30,21 @@ class CheckError(UserError):
 class CheckReport:
     notebook: str
     assignment: str
-    record: dict  # results.summarize of the run: public checks only
+    record: object  # the run's ``record.Record`` (``results.summarize``): public checks only
     support_dir: str
     messages: list = field(default_factory=list)  # what happened to the kernel, when it matters
 
     @property
     def score(self):
-        return self.record["score"]
+        return self.record.score
 
     @property
     def max_score(self):
-        return self.record["max_score"]
+        return self.record.max_score
 
     @property
     def passed(self):
-        return bool(self.record["checks"]) and all(row["status"] == "passed" for row in self.record["checks"])
+        return bool(self.record.checks) and all(row.passed for row in self.record.checks)
 
 
 # --------------------------------------------------------------------------- which notebook, which assignment
@@ -171,6 +171,7 @@ def prepare(notebook, assignment=None):
 def run(notebook, assignment=None, timeouts=None, policy=None):
     """Run the public checks of ``notebook``; returns a ``CheckReport`` (raises ``CheckError``)."""
     from autograder.checks import judge
+    from autograder.checks.status import Status
     from autograder.grade import results, runner
 
     path, assignment, support = prepare(notebook, assignment)
@@ -183,10 +184,10 @@ def run(notebook, assignment=None, timeouts=None, policy=None):
     # a student's own notebook on their own machine: the sandbox where the machine has one, else a plain kernel
     result = runner.grade_submission(path, assignment, "student", judge.PUBLIC_SEED, support,
                                      allow_unsandboxed=True, **kwargs)
-    if result.status == runner.NOT_GRADED:
+    if result.status is Status.NOT_GRADED:
         raise CheckError(f"your notebook could not be run: {result.reason}", 1)
     record = results.summarize(result, figures=[])
-    record["checks"] = [row for row in record["checks"] if not row["hidden"]]  # there are none; never any
+    record.checks = [row for row in record.checks if not row.hidden]  # there are none; never any
     messages = list(result.messages)
     return CheckReport(notebook=str(path), assignment=assignment, record=record, support_dir=str(support),
                        messages=messages)
@@ -198,10 +199,10 @@ def run(notebook, assignment=None, timeouts=None, policy=None):
 def _functions(record):
     """``[(function, score, max_score, passed, rows)]`` in the notebook's order."""
     order = {}
-    for row in record["checks"]:
-        order.setdefault(row["function"], []).append(row)
-    return [(f, sum(r["score"] for r in rows), sum(r["points"] for r in rows),
-             all(r["status"] == "passed" for r in rows), rows) for f, rows in order.items()]
+    for row in record.checks:
+        order.setdefault(row.function, []).append(row)
+    return [(f, sum(r.score for r in rows), sum(r.points for r in rows), all(r.passed for r in rows), rows)
+            for f, rows in order.items()]
 
 
 def format_report(report):
@@ -218,13 +219,13 @@ def format_report(report):
             continue
         details += ["", f"{function}:"]
         for row in checks:
-            if row["status"] == "passed":
+            if row.passed:
                 continue
-            details.append(f"  [FAIL] {row['description']}")
-            details += [f"         {message}" for message in row["messages"]]
-            for mistake in row["mistakes"]:
-                hint = mistake["hint"]
-                details.append(f"         Looks like a known mistake: {mistake['title']}. "
+            details.append(f"  [FAIL] {row.description}")
+            details += [f"         {message}" for message in row.messages]
+            for mistake in row.mistakes:
+                hint = mistake.hint
+                details.append(f"         Looks like a known mistake: {mistake.title}. "
                                f"{hint[:1].upper()}{hint[1:]}")
     lines.append(table(rows))
     lines += details
@@ -247,7 +248,6 @@ def to_json(report):
         "score": report.score,
         "max_score": report.max_score,
         "functions": {f: {"score": s, "max_score": m, "passed": p} for f, s, m, p, _ in _functions(record)},
-        "checks": [{k: row[k] for k in ("check", "function", "description", "points", "score", "status",
-                                         "messages", "mistakes")} for row in record["checks"]],
+        "checks": [{k: v for k, v in row.to_dict().items() if k != "hidden"} for row in record.checks],
         "messages": report.messages,
     }

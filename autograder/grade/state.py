@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import secrets
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 STATE_DIR = ".nndl"
@@ -24,6 +25,87 @@ HIDDEN_FROM_KERNEL = (STATE_DIR, "gradebook.db", "source", "autograded", "feedba
 
 class BatchError(RuntimeError):
     """The batch cannot start: no such assignment in the course, another run in progress, ..."""
+
+
+def _int(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _number(value):
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _text(value):
+    return value if isinstance(value, str) else None
+
+
+@dataclass
+class Run:
+    """A grading run of one assignment, as ``runs/<assignment>.json`` keeps it."""
+    assignment: str
+    seed: int  # None in a file that holds no usable seed
+    started: str = None
+    finished: str = None  # None while it runs (or since it was interrupted without a word)
+    status: str = "running"  # then "finished" or "interrupted"; "nbgrader autograde", "seed given" from elsewhere
+    history: list = field(default_factory=list)  # [Run]: the assignment's earlier runs, the last 50
+    graded: int = None  # what it did, once it has ended: submissions graded, failed and skipped
+    failed: int = None
+    skipped: int = None
+
+    def summary(self):
+        """The run as an entry of a later run's history."""
+        return {"seed": self.seed, "started": self.started, "finished": self.finished, "status": self.status,
+                "graded": self.graded, "failed": self.failed, "skipped": self.skipped}
+
+    def to_dict(self):
+        data = {"assignment": self.assignment, "seed": self.seed, "started": self.started,
+                "finished": self.finished, "status": self.status, "history": [run.summary() for run in self.history]}
+        data.update({k: v for k, v in (("graded", self.graded), ("failed", self.failed), ("skipped", self.skipped))
+                     if v is not None})
+        return data
+
+    @classmethod
+    def from_dict(cls, data, assignment=None):
+        """The run of a file's plain data (``assignment`` for an entry of a history, which does not name it)."""
+        return cls(assignment=_text(data.get("assignment")) or assignment, seed=_int(data.get("seed")),
+                   started=_text(data.get("started")), finished=_text(data.get("finished")),
+                   status=_text(data.get("status")),
+                   history=[cls.from_dict(h, assignment) for h in data.get("history") or [] if isinstance(h, dict)],
+                   graded=_int(data.get("graded")), failed=_int(data.get("failed")),
+                   skipped=_int(data.get("skipped")))
+
+
+@dataclass
+class Graded:
+    """A submission the run state says was graded: its notebook's sha256, its scores, when, how long it took."""
+    sha256: str
+    score: float
+    max_score: float
+    graded: str
+    duration: float = None
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(_text(data.get("sha256")), _number(data.get("score")), _number(data.get("max_score")),
+                   _text(data.get("graded")), _number(data.get("duration")))
+
+
+@dataclass
+class RunState:
+    """The students graded under one seed, as ``state/<assignment>.json`` keeps them."""
+    assignment: str
+    seed: int
+    graded: dict = field(default_factory=dict)  # {student: Graded}
+
+    def to_dict(self):
+        return {"assignment": self.assignment, "seed": self.seed,
+                "graded": {student: asdict(entry) for student, entry in self.graded.items()}}
+
+    @classmethod
+    def from_dict(cls, data):
+        graded = data.get("graded") if isinstance(data.get("graded"), dict) else {}
+        return cls(_text(data.get("assignment")), _int(data.get("seed")),
+                   {student: Graded.from_dict(entry) for student, entry in graded.items() if isinstance(entry, dict)})
 
 
 def now():
@@ -59,8 +141,23 @@ def state_path(course_dir, assignment):
 
 
 def recorded_run(course_dir, assignment):
-    """The run record of ``assignment`` (seed, started, finished, history), or None."""
-    return read_json(run_path(course_dir, assignment))
+    """The ``Run`` recorded for ``assignment``, or None (none, or not readable as one)."""
+    data = read_json(run_path(course_dir, assignment))
+    return Run.from_dict(data, assignment) if isinstance(data, dict) else None
+
+
+def write_run(course_dir, run):
+    write_json(run_path(course_dir, run.assignment), run.to_dict())
+
+
+def recorded_state(course_dir, assignment):
+    """The ``RunState`` of ``assignment``, or None (none, or not readable as one)."""
+    data = read_json(state_path(course_dir, assignment))
+    return RunState.from_dict(data) if isinstance(data, dict) else None
+
+
+def write_state(course_dir, state):
+    write_json(state_path(course_dir, state.assignment), state.to_dict())
 
 
 def sha256(path):
@@ -110,12 +207,9 @@ def assignment_lock(course_dir, assignment):
 
 def assignment_seed(course_dir, assignment):
     """The assignment's recorded seed; a new secret one, recorded, when there is none (hold the lock)."""
-    record = recorded_run(course_dir, assignment)
-    seed, source = choose_seed(None, record, False)
+    seed, source = choose_seed(None, recorded_run(course_dir, assignment), False)
     if source == "new":
-        write_json(run_path(course_dir, assignment), {"assignment": assignment, "seed": seed, "started": now(),
-                                                       "finished": None, "status": "nbgrader autograde",
-                                                       "history": []})
+        write_run(course_dir, Run(assignment, seed, started=now(), status="nbgrader autograde"))
     return seed
 
 
@@ -123,25 +217,24 @@ def record_seed(course_dir, assignment, seed):
     """Make ``seed`` the assignment's grading seed for every way of grading (as ``nndl grade --seed`` does)."""
     private_dir(course_dir)
     with Lock(course_dir, assignment):
-        record = recorded_run(course_dir, assignment) or {"assignment": assignment, "history": []}
-        record.update(seed=int(seed), started=now(), finished=None, status="seed given")
-        write_json(run_path(course_dir, assignment), record)
+        run = recorded_run(course_dir, assignment) or Run(assignment, None)
+        run.seed, run.started, run.finished, run.status = int(seed), now(), None, "seed given"
+        write_run(course_dir, run)
 
 
 def mark_graded(course_dir, assignment, seed, student, digest, result):
     """Record in the run state that ``student``'s notebook (sha256 ``digest``) was graded with ``seed`` (hold the lock)."""
-    state = read_json(state_path(course_dir, assignment)) or {}
-    if state.get("seed") != seed:
-        state = {"assignment": assignment, "seed": seed, "graded": {}}
-    state.setdefault("graded", {})[student] = {"sha256": digest, "score": result.score,
-                                               "max_score": result.max_score, "graded": now(),
-                                               "duration": result.duration}
-    write_json(state_path(course_dir, assignment), state)
+    state = recorded_state(course_dir, assignment)
+    if state is None or state.seed != seed:
+        state = RunState(assignment, seed)
+    state.graded[student] = Graded(digest, result.score, result.max_score, now(), result.duration)
+    write_state(course_dir, state)
 
 
-def choose_seed(seed, record, force):
+def choose_seed(seed, run, force):
+    """``(seed, where it comes from)``: the one given, else the ``run``'s (unless ``force``), else a new secret one."""
     if seed is not None:
         return int(seed), "given"
-    if record and not force and isinstance(record.get("seed"), int):
-        return record["seed"], "recorded"
+    if run and not force and run.seed is not None:
+        return run.seed, "recorded"
     return secrets.randbits(31), "new"

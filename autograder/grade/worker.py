@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import fields, is_dataclass
+from dataclasses import asdict, is_dataclass
 
 from autograder.threads import pin
 
@@ -48,7 +48,7 @@ def _interrupt_once(signum, frame):
 
 def _as_plain(result):
     if is_dataclass(result):
-        return {f.name: getattr(result, f.name) for f in fields(result)}
+        return asdict(result)  # its verdicts and figures too
     if isinstance(result, dict):
         return dict(result)
     raise TypeError(f"a grade function returned {type(result).__name__}, not a SubmissionResult")

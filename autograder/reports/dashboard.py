@@ -22,14 +22,13 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.checks.status import NOT_IMPLEMENTED, Status
 from autograder.files import write_text
 from autograder.reports import exports
 from autograder.reports.dashboard_page import plot_checks, plot_grades, plot_overview, render, slug
 
 DEFAULT_DIR = Path("reports") / "dashboard"
 MESSAGE_CHARS = 400
-
-NOT_IMPLEMENTED = ("not implemented", "missing")
 
 
 class DashboardError(RuntimeError):
@@ -137,23 +136,22 @@ def _mistake_function(assignment, name, fallback):
 
 def _problem(record):
     """A ``Problem`` for a record that timed out, crashed or could not be graded, else None."""
-    failed = record.get("status") == "failed"
-    if not (failed or record.get("timed_out") or record.get("crashed")):
+    failed = record.status is Status.FAILED
+    if not (failed or record.timed_out or record.crashed):
         return None
-    kind = "timed out" if record.get("timed_out") else "could not be graded" if failed else "crashed"
-    relevant = [str(m) for m in record.get("alerts") or []]
-    for row in record.get("checks") or []:
-        if row.get("status") in ("timeout", "crashed"):
-            relevant += [f"{row.get('function')}: {m}" for m in row.get("messages") or []]
+    kind = "timed out" if record.timed_out else "could not be graded" if failed else "crashed"
+    relevant = list(record.alerts)
+    for row in record.checks:
+        if row.status in (Status.TIMEOUT, Status.CRASHED):
+            relevant += [f"{row.function}: {m}" for m in row.messages]
     relevant = list(dict.fromkeys(relevant))  # ``messages`` also holds notes that are no problem
-    slow = [f for f, total in (record.get("functions") or {}).items() if total.get("timed_out")]
+    slow = [f for f, total in record.functions.items() if total.timed_out]
     if slow:
         relevant.append(f"ran out of time in: {', '.join(slow)}")
     text = "\n".join(relevant) or "no message was recorded"
     if len(text) > MESSAGE_CHARS:
         text = text[:MESSAGE_CHARS - 1].rstrip() + "…"
-    return Problem(str(record.get("student")), str(record.get("assignment")), kind, text,
-                   _when(record.get("graded_at")))
+    return Problem(record.student, record.assignment, kind, text, _when(record.graded_at))
 
 
 def _when(stamp):
@@ -174,48 +172,42 @@ def _assignment_stats(name, book, records):
         if sub.graded:
             scores[student] = sub.score
         elif student in recs:
-            scores[student] = float(recs[student].get("score") or 0.0)
+            scores[student] = recs[student].score
         else:
             pending.append(student)
     for student, record in recs.items():
         if student not in subs:
-            scores[student] = float(record.get("score") or 0.0)
-    max_score = book.assignments.get(name, {}).get("max_score") or max(
-        [float(r.get("max_score") or 0.0) for r in recs.values()] or [0.0])
+            scores[student] = record.score
+    max_score = book.assignments.get(name, {}).get("max_score") or max([r.max_score for r in recs.values()] or [0.0])
     missing = [s for s in book.student_ids() if s not in subs and s not in recs]
 
     order = _check_order(name)
     rates, mistakes, problems = {}, {}, []
-    unsandboxed = sorted(s for s, r in recs.items() if r.get("sandbox") == "unsandboxed")
-    late = {s: float(r["late"].get("seconds") or 0.0) for s, r in sorted(recs.items())
-            if isinstance(r.get("late"), dict)}
+    unsandboxed = sorted(s for s, r in recs.items() if r.sandbox == "unsandboxed")
+    late = {s: r.late.seconds for s, r in sorted(recs.items()) if r.late}
     for student, record in sorted(recs.items()):
         problem = _problem(record)
         if problem:
             problems.append(problem)
-        if record.get("status") != "graded":
+        if not record.graded:
             continue
-        for row in record.get("checks") or []:
-            check_id = str(row.get("check"))
-            rate = rates.get(check_id)
-            if rate is None:
-                function = str(row.get("function") or "?")
-                rate = rates[check_id] = CheckRate(
-                    check_id, function, f"{function} · {exports.check_kind(row)}",
-                    str(row.get("description") or ""), bool(row.get("hidden")))
+        for row in record.checks:
+            if row.check not in rates:
+                function = row.function or "?"
+                rates[row.check] = CheckRate(row.check, function, f"{function} · {row.kind}", row.description,
+                                             row.hidden)
+            rate = rates[row.check]
             rate.total += 1
-            if row.get("status") != "passed":
+            if not row.passed:
                 rate.failed += 1
-                if row.get("status") in NOT_IMPLEMENTED:
+                if row.status in NOT_IMPLEMENTED:
                     rate.not_implemented += 1
-            for m in row.get("mistakes") or []:
-                key = str(m.get("name") or m.get("title"))
-                entry = mistakes.get(key)
-                if entry is None:
-                    entry = mistakes[key] = MistakeCount(
-                        key, str(m.get("title") or key), _mistake_function(name, key, rate.function),
-                        str(m.get("hint") or ""))
-                entry.students.add(student)
+            for m in row.mistakes:
+                key = m.name or m.title
+                if key not in mistakes:
+                    mistakes[key] = MistakeCount(key, m.title or key, _mistake_function(name, key, rate.function),
+                                                 m.hint)
+                mistakes[key].students.add(student)
     seen = {c: i for i, c in enumerate(rates)}
     checks = sorted(rates.values(), key=lambda r: (order.get(r.check, (len(order),))[0], seen[r.check]))
     top = sorted(mistakes.values(), key=lambda m: (-len(m.students), m.title.casefold()))

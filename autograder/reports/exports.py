@@ -26,8 +26,10 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.files import replace_atomically, write_text
 from autograder.checks.namespace import ASSIGNMENTS
+from autograder.checks.status import Status
+from autograder.files import replace_atomically, write_text
+from autograder.grade.record import CheckRow
 
 REPORTS_DIR = "reports"
 # What Canvas writes in the ``Student`` column of the row under the header (with its indent).
@@ -389,42 +391,35 @@ def canvas_csv(course_dir, path=None, assignments=None, roster=None):
 # ----------------------------------------------------------------------------- Gradescope
 
 
-def check_kind(row):
-    """``public``, ``hidden``, or e.g. ``gradient, hidden`` for a check row of a result record."""
-    visibility = "hidden" if row.get("hidden") else "public"
-    suffix = str(row.get("check", "")).rsplit("/", 1)[-1]
-    rest = re.sub(r"(^|-)(public|hidden)($|-)", r"\1", suffix).strip("-")
-    return f"{rest}, {visibility}" if rest else visibility
-
-
 def _test_output(row):
-    lines = [str(m) for m in row.get("messages") or []]
-    for mistake in row.get("mistakes") or []:
-        title = str(mistake.get("title") or mistake.get("name") or "").rstrip(". ")
+    lines = list(row.messages)
+    for mistake in row.mistakes:
+        title = (mistake.title or mistake.name).rstrip(". ")
         text = f"Diagnosed mistake: {title}."
-        if mistake.get("hint"):
-            text += f" Hint: {str(mistake['hint']).rstrip('. ')}."
+        if mistake.hint:
+            text += f" Hint: {mistake.hint.rstrip('. ')}."
         lines.append(text)
     if not lines:
-        lines.append("Passed." if row.get("status") == "passed" else f"Status: {row.get('status')}.")
+        lines.append("Passed." if row.passed else f"Status: {row.status}.")
     return "\n".join(lines)
 
 
-def _tests_from_record(record):
+def _tests_from_rows(rows):
+    """One Gradescope test per check row of a result record (``record.CheckRow``)."""
     tests, numbers = [], {}
-    for row in record.get("checks") or []:
-        function = str(row.get("function") or "?")
+    for row in rows:
+        function = row.function or "?"
         major = numbers.setdefault(function, [len(numbers) + 1, 0])
         major[1] += 1
-        description = str(row.get("description") or row.get("check") or "").strip()
+        description = (row.description or row.check).strip()
         tests.append({
-            "name": f"{function} ({check_kind(row)})" + (f": {description}" if description else ""),
+            "name": f"{function} ({row.kind})" + (f": {description}" if description else ""),
             "number": f"{major[0]}.{major[1]}",
-            "score": float(row.get("score") or 0.0),
-            "max_score": float(row.get("points") or 0.0),
-            "status": "passed" if row.get("status") == "passed" else "failed",
+            "score": float(row.score),
+            "max_score": float(row.points),
+            "status": "passed" if row.passed else "failed",
             "output": _test_output(row),
-            "visibility": HIDDEN_VISIBILITY if row.get("hidden") else PUBLIC_VISIBILITY,
+            "visibility": HIDDEN_VISIBILITY if row.hidden else PUBLIC_VISIBILITY,
         })
     return tests
 
@@ -437,10 +432,9 @@ def _tests_not_graded(assignment, message):
         checks = catalogue.checks(assignment)
     except KeyError:
         return []
-    rows = [{"check": c.id, "function": c.function, "description": c.message, "hidden": c.hidden,
-             "points": c.points, "score": 0.0, "status": "failed", "messages": [f"Not graded: {message}"]}
-            for c in checks]
-    return _tests_from_record({"checks": rows})
+    return _tests_from_rows([CheckRow(check=c.id, function=c.function, description=c.message, hidden=c.hidden,
+                                      points=c.points, score=0.0, status=Status.FAILED,
+                                      messages=[f"Not graded: {message}"]) for c in checks])
 
 
 def _tests_from_cells(sub):
@@ -461,44 +455,44 @@ def _run_output(record, sub, score, max_score):
     if sub is not None and sub.penalty:
         lines.append(f"Late submission penalty: {number(sub.penalty)} points (before it: {number(sub.raw_score)}).")
     if record is not None:
-        if record.get("status") == "failed":
+        if record.status is Status.FAILED:
             lines.append("This submission could not be graded.")
-        if record.get("timed_out"):
+        if record.timed_out:
             lines.append("The notebook ran out of time.")
-        lines.extend(str(m) for m in record.get("messages") or [])
-        for function, total in (record.get("functions") or {}).items():
-            lines.append(f"{function}: {number(total.get('score', 0))} / {number(total.get('max_score', 0))}")
+        lines.extend(record.messages)
+        for function, total in record.functions.items():
+            lines.append(f"{function}: {number(total.score)} / {number(total.max_score)}")
     return "\n".join(lines)
 
 
 def gradescope_result(record=None, sub=None):
-    """The Gradescope ``results.json`` dict of one submission (a result record and/or its gradebook entry)."""
+    """The Gradescope ``results.json`` dict of one submission (a result ``Record`` and/or its gradebook entry)."""
     if record is None and sub is None:
         raise ValueError("nothing to export")
-    if record is not None and record.get("checks"):
-        tests = _tests_from_record(record)
-    elif record is not None and record.get("status") == "failed":
-        tests = _tests_not_graded(record.get("assignment"), "; ".join(record.get("messages") or []) or "unknown")
+    if record is not None and record.checks:
+        tests = _tests_from_rows(record.checks)
+    elif record is not None and record.status is Status.FAILED:
+        tests = _tests_not_graded(record.assignment, "; ".join(record.messages) or "unknown")
     else:
         tests = _tests_from_cells(sub) if sub is not None else []
     if sub is not None:
         score, max_score = sub.score, sub.max_score
     else:
-        score, max_score = float(record.get("score") or 0.0), float(record.get("max_score") or 0.0)
-    duration = (record or {}).get("duration")
+        score, max_score = record.score, record.max_score
+    duration = record.duration if record is not None else None
     result = {
         "score": float(score),
-        "execution_time": int(round(duration)) if isinstance(duration, (int, float)) else 0,
+        "execution_time": int(round(duration)) if duration is not None else 0,
         "output": _run_output(record, sub, score, max_score),
         "output_format": "text",
         "test_output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"assignment": (record or {}).get("assignment") or sub.assignment,
-                       "student": (record or {}).get("student") or sub.student,
+        "extra_data": {"assignment": (record.assignment if record is not None else None) or sub.assignment,
+                       "student": (record.student if record is not None else None) or sub.student,
                        "max_score": float(max_score),
-                       "graded_at": (record or {}).get("graded_at")},
+                       "graded_at": record.graded_at if record is not None else None},
     }
     return result
 

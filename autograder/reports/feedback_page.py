@@ -13,18 +13,20 @@ import html
 import re
 from pathlib import Path
 
+from autograder.checks.status import Status
 from autograder.grade import lateness
+from autograder.grade.record import Record
 from autograder.reports import plots
 
 # status of a check -> (badge text, CSS class)
 BADGES = {
-    "passed": ("PASS", "pass"),
-    "failed": ("FAIL", "fail"),
-    "error": ("ERROR", "fail"),
-    "missing": ("MISSING", "fail"),
-    "not implemented": ("NOT IMPLEMENTED", "todo"),
-    "timeout": ("TIMED OUT", "fail"),
-    "crashed": ("CRASHED", "fail"),
+    Status.PASSED: ("PASS", "pass"),
+    Status.FAILED: ("FAIL", "fail"),
+    Status.ERROR: ("ERROR", "fail"),
+    Status.MISSING: ("MISSING", "fail"),
+    Status.NOT_IMPLEMENTED: ("NOT IMPLEMENTED", "todo"),
+    Status.TIMEOUT: ("TIMED OUT", "fail"),
+    Status.CRASHED: ("CRASHED", "fail"),
 }
 
 
@@ -37,18 +39,7 @@ def _e(value):
 
 
 def _number(value):
-    try:
-        return f"{float(value):g}"
-    except (TypeError, ValueError):
-        return "?"
-
-
-def _float(value, default=0.0):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return default
-    return value if value == value else default  # NaN -> default
+    return f"{float(value):g}"
 
 
 def _anchor(function):
@@ -75,33 +66,21 @@ def _points(score, points):
     return f"{_number(score)} / {_number(points)}"
 
 
-def _rows(record):
-    return [row for row in record.get("checks") or [] if isinstance(row, dict)]
-
-
-def _strings(values):
-    if isinstance(values, str):
-        return [values]
-    return [str(v) for v in values or []]
-
-
 def _functions(record):
     """``[(function, score, max_score, rows, timed_out)]`` in the order of the checks."""
     order, rows_of = [], {}
-    for row in _rows(record):
-        name = str(row.get("function") or "?")
+    for row in record.checks:
+        name = row.function or "?"
         if name not in rows_of:
             order.append(name)
             rows_of[name] = []
         rows_of[name].append(row)
-    totals = record.get("functions") if isinstance(record.get("functions"), dict) else {}
     found = []
     for name in order:
         rows = rows_of[name]
-        score = sum(_float(r.get("score")) for r in rows)
-        points = sum(_float(r.get("points")) for r in rows)
-        total = totals.get(name) if isinstance(totals.get(name), dict) else {}
-        found.append((name, score, points, rows, bool(total.get("timed_out"))))
+        total = record.functions.get(name)
+        found.append((name, sum(r.score for r in rows), sum(r.points for r in rows), rows,
+                      bool(total and total.timed_out)))
     return found
 
 
@@ -115,15 +94,12 @@ def _level(score, points):
 
 
 def _figure_html(figure):
-    kind = figure.get("kind") if isinstance(figure, dict) else None
-    if kind == "costs":
+    if figure.kind == "costs":
         png = plots.costs_png(figure)
         alt, caption = _costs_text(figure)
-    elif kind == "boundary":
+    else:
         png = plots.boundary_png(figure)
         alt, caption = _boundary_text(figure)
-    else:
-        return ""
     if png is None:
         return ('<p class="muted small">A plot of this check was left out: its data could not be drawn '
                 "(values missing, not numbers, or of unexpected shapes).</p>")
@@ -180,8 +156,7 @@ CSS = (Path(__file__).with_name("feedback.css")).read_text(encoding="utf-8")  # 
 def _penalty_line(record, score, penalty):
     if not penalty:
         return ""
-    late = record.get("late") if isinstance(record.get("late"), dict) else {}
-    how = f" (submitted {lateness.span(late['seconds'])} late)" if isinstance(late.get("seconds"), (int, float)) else ""
+    how = f" (submitted {lateness.span(record.late.seconds)} late)" if record.late else ""
     return (f'<p class="penalty">Late{_e(how)}: the course\'s late policy takes off {_number(penalty)} points, '
             f"so <strong>{_number(max(0.0, score - penalty))}</strong> count.</p>")
 
@@ -193,13 +168,13 @@ def _header(record, course_name, score, max_score, functions, penalty=0.0):
     chips = "".join(
         f'<li><a class="chip {_level(s, p)}" href="#{_anchor(name)}">{_e(name)} {_points(s, p)}</a></li>'
         for name, s, p, _, _ in functions)
-    graded = _when(record.get("graded_at"))
+    graded = _when(record.graded_at)
     return f"""<header class="card hero">
 <div>
 <p class="eyebrow">{_e(course_name)} &middot; feedback</p>
-<h1>{_e(_title(record.get("assignment")))}</h1>
-<p class="meta">Student <strong>{_e(record.get("student"))}</strong> &middot; assignment
-<code>{_e(record.get("assignment"))}</code>{" &middot; graded " + _e(graded) if graded else ""}</p>
+<h1>{_e(_title(record.assignment))}</h1>
+<p class="meta">Student <strong>{_e(record.student)}</strong> &middot; assignment
+<code>{_e(record.assignment)}</code>{" &middot; graded " + _e(graded) if graded else ""}</p>
 {f'<nav aria-label="Functions"><ul class="chips">{chips}</ul></nav>' if chips else ""}
 </div>
 <div>
@@ -213,7 +188,7 @@ def _header(record, course_name, score, max_score, functions, penalty=0.0):
 
 
 def _failed_section(record):
-    messages = _strings(record.get("messages")) or ["no reason was recorded"]
+    messages = record.messages or ["no reason was recorded"]
     text = "\n".join(messages)
     return f"""<section class="card alert" aria-labelledby="not-graded">
 <h2 id="not-graded">This submission could not be graded</h2>
@@ -228,8 +203,8 @@ def _next_steps(record, score, max_score, functions):
     if max_score > 0 and score >= max_score:
         return ('<section class="card next" aria-labelledby="next"><h2 id="next">Full marks</h2>'
                 "<p>Every check passed, public and hidden. Well done!</p></section>")
-    rows = _rows(record)
-    if rows and all(r.get("status") == "not implemented" for r in rows):
+    rows = record.checks
+    if rows and all(r.status is Status.NOT_IMPLEMENTED for r in rows):
         first = functions[0][0] if functions else "the first function"
         return f"""<section class="card next" aria-labelledby="next"><h2 id="next">What to do next</h2>
 <p>None of the functions is implemented yet, so no check could give points. Start with the first one,
@@ -240,19 +215,18 @@ function: later functions build on earlier ones.</p></section>"""
     for name, s, p, frows, timed_out in functions:
         if s >= p:
             continue
-        failing = [r for r in frows if r.get("status") != "passed"]
+        failing = [r for r in frows if not r.passed]
         reasons = []
         titles = []
         for r in failing:
-            for m in r.get("mistakes") or []:
-                title = m.get("title") if isinstance(m, dict) else None
-                if title and title not in titles:
-                    titles.append(str(title))
+            for m in r.mistakes:
+                if m.title and m.title not in titles:
+                    titles.append(m.title)
         if titles:
             reasons.append("looks like a known mistake: " + "; ".join(titles))
-        elif failing and all(r.get("status") == "not implemented" for r in failing):
+        elif failing and all(r.status is Status.NOT_IMPLEMENTED for r in failing):
             reasons.append("not implemented yet")
-        elif failing and all(r.get("hidden") for r in failing):
+        elif failing and all(r.hidden for r in failing):
             reasons.append("passes the public checks but not the hidden ones: make sure it works for any "
                            "shapes and values, not only for the notebook's examples")
         if timed_out:
@@ -260,7 +234,7 @@ function: later functions build on earlier ones.</p></section>"""
         reason = f": {_e('; '.join(reasons))}" if reasons else ""
         items.append(f'<li><a href="#{_anchor(name)}"><code>{_e(name)}</code></a> &mdash; '
                      f"{_points(s, p)} points{reason}</li>")
-    passed = sum(1 for r in rows if r.get("status") == "passed")
+    passed = sum(1 for r in rows if r.passed)
     lead = f"{passed} of {len(rows)} checks passed." if rows else "No check was run."
     listing = f"<p>These functions lost points (details below):</p><ul>{''.join(items)}</ul>" if items else ""
     return (f'<section class="card next" aria-labelledby="next"><h2 id="next">What to do next</h2>'
@@ -269,8 +243,8 @@ function: later functions build on earlier ones.</p></section>"""
 
 
 def _run_alerts(record):
-    alerts = _strings(record.get("alerts"))
-    if record.get("timed_out") and not alerts:
+    alerts = list(record.alerts)
+    if record.timed_out and not alerts:
         alerts.append("Some of your code ran out of time.")
     if not alerts:
         return ""
@@ -296,33 +270,30 @@ def _sentence(text):
 def _mistakes_html(row, shown):
     """The row's diagnosed mistakes: in full the first time in a function, then by title only."""
     parts = []
-    for m in row.get("mistakes") or []:
-        if not isinstance(m, dict):
-            continue
-        title = str(m.get("title") or m.get("name") or "").rstrip(". ")
+    for m in row.mistakes:
+        title = (m.title or m.name).rstrip(". ")
         if title in shown:
             parts.append(f'<p class="mistake again">Looks like the same known mistake: {_e(title)}.</p>')
             continue
         shown.add(title)
-        hint = _sentence(str(m.get("hint") or "").strip())
+        hint = _sentence(m.hint.strip())
         parts.append(f'<p class="mistake"><strong>Looks like a known mistake:</strong> {_e(title)}. {_e(hint)}</p>')
     return "".join(parts)
 
 
 def _row_html(row, shown):
-    status = str(row.get("status") or "failed")
-    text, css = BADGES.get(status, (status.upper(), "fail"))
-    if row.get("hidden"):
+    text, css = BADGES[row.status]
+    if row.hidden:
         tag = '<span class="tag hidden" title="run on inputs you have not seen">hidden</span> '
     else:
         tag = '<span class="tag" title="the same check as the test cell in your notebook">public</span> '
-    messages = "".join(f"<li>{_e(m)}</li>" for m in _strings(row.get("messages")))
+    messages = "".join(f"<li>{_e(m)}</li>" for m in row.messages)
     if messages:
         messages = f'<ul class="msgs">{messages}</ul>'
-    description = _e(row.get("description") or row.get("check") or "")
+    description = _e(row.description or row.check)
     return (f'<tr><td class="result"><span class="badge {css}">{_e(text)}</span></td>'
             f"<td>{tag}{description}{messages}{_mistakes_html(row, shown)}</td>"
-            f'<td class="pts">{_points(row.get("score"), row.get("points"))}</td></tr>')
+            f'<td class="pts">{_points(row.score, row.points)}</td></tr>')
 
 
 def _function_section(name, score, points, rows, timed_out, figures):
@@ -342,18 +313,17 @@ def _function_section(name, score, points, rows, timed_out, figures):
 
 
 def _footer(record):
-    alerts = set(_strings(record.get("alerts")))
-    notes = [m for m in _strings(record.get("messages")) if m not in alerts]
-    if record.get("status") == "failed":
+    alerts = set(record.alerts)
+    notes = [m for m in record.messages if m not in alerts]
+    if record.status is Status.FAILED:
         notes = []
-    if record.get("sandbox") == "unsandboxed":
+    if record.sandbox == "unsandboxed":
         notes.insert(0, "This submission was graded without the sandbox, as the instructor allowed: your code "
                         "ran with the instructor's own permissions on the grading machine.")
     items = "".join(f"<li>{_e(m)}</li>" for m in notes)
-    duration = record.get("duration")
     took = ""
-    if isinstance(duration, (int, float)) and duration == duration:
-        took = f" Grading took {duration:.0f} s."
+    if record.duration is not None and record.duration == record.duration:  # not NaN
+        took = f" Grading took {record.duration:.0f} s."
     return f"""<footer class="card">
 <p><strong>About the checks.</strong> Public checks are the ones the test cells of your notebook run, on the
 same inputs. Hidden checks run your functions on inputs you have not seen; they are not shown, so the page
@@ -368,16 +338,15 @@ def render(record, course_name="nndl", penalty=0.0):
 
     ``penalty``: the points the course's late policy takes off (nbgrader's gradebook keeps them).
     """
-    if not isinstance(record, dict):
-        raise TypeError("a result record (a dict, see autograder.grade.results) is needed")
-    score, max_score = _float(record.get("score")), _float(record.get("max_score"))
+    if not isinstance(record, Record):
+        raise TypeError("a result record (an autograder.grade.record.Record) is needed")
+    score, max_score = record.score, record.max_score
     functions = _functions(record)
-    figures = [f for f in record.get("figures") or [] if isinstance(f, dict)]
     by_function = {}
-    for f in figures:
-        by_function.setdefault(str(f.get("function")), []).append(f)
+    for f in record.figures:
+        by_function.setdefault(f.function, []).append(f)
     parts = [_header(record, course_name, score, max_score, functions, penalty)]
-    if record.get("status") == "failed":
+    if record.status is Status.FAILED:
         parts.append(_failed_section(record))
     else:
         parts.append(_run_alerts(record))
@@ -390,7 +359,7 @@ def render(record, course_name="nndl", penalty=0.0):
     if leftover:
         parts.append(f'<section class="card" aria-labelledby="plots"><h2 id="plots">Plots</h2>{leftover}</section>')
     parts.append(_footer(record))
-    title = f"{_title(record.get('assignment'))}: feedback for {record.get('student')}"
+    title = f"{_title(record.assignment)}: feedback for {record.student}"
     body = "\n".join(p for p in parts if p)
     return f"""<!DOCTYPE html>
 <html lang="en">

@@ -1,6 +1,6 @@
 """Small PNG plots for feedback pages: a student's cost curve, a planar decision boundary.
 
-Both functions take one entry of a result record's ``figures`` (see ``autograder.grade.results``) and
+Both functions take one entry of a result record's ``figures`` (``autograder.grade.plot_data``) and
 return PNG bytes, or None when the data cannot be drawn (missing, wrong shapes, not numbers):
 the caller then leaves the plot out. They never raise and never touch pyplot's global state:
 each plot is its own ``Figure`` drawn by the Agg canvas, in the grader's process.
@@ -84,8 +84,7 @@ def _positive_number(value, default):
 
 def cost_series(figure):
     """``(student, reference, every)`` of a costs figure: float arrays with NaN gaps (or None)."""
-    return (_series(figure.get("student")), _series(figure.get("reference")),
-            _positive_number(figure.get("every"), 100))
+    return _series(figure.student), _series(figure.reference), _positive_number(figure.every, 100)
 
 
 @_never_raises
@@ -115,12 +114,12 @@ def costs_png(figure):
     ax.set_ylabel("cost")
     ax.grid(True, color="#e4e7ec", linewidth=0.8)
     ax.legend(loc="best", frameon=False)
-    function = str(figure.get("function") or "model")[:40]
+    function = str(figure.function or "model")[:40]
     settings = []
-    rate = figure.get("learning_rate")
+    rate = figure.learning_rate
     if isinstance(rate, (int, float)) and math.isfinite(rate):
         settings.append(f"learning rate {rate:.3g}")
-    iterations = figure.get("num_iterations")
+    iterations = figure.num_iterations
     if isinstance(iterations, (int, float)) and math.isfinite(iterations):
         settings.append(f"{int(iterations)} iterations")
     _titles(fig, ax, f"Cost during training of {function}(...)",
@@ -170,8 +169,8 @@ def probabilities(net, X):
 def points(figure):
     """``(X (2, m), labels (m,) of 0/1)`` of a boundary figure, or None."""
     try:
-        X = np.asarray(figure.get("X"), dtype=np.float64)
-        Y = np.asarray(figure.get("Y"), dtype=np.float64).ravel()
+        X = np.asarray(figure.X, dtype=np.float64)
+        Y = np.asarray(figure.Y, dtype=np.float64).ravel()
     except (TypeError, ValueError):
         return None
     if X.ndim != 2 or X.shape[0] != 2 or not 0 < X.shape[1] <= MAX_POINTS or Y.size != X.shape[1]:
@@ -185,12 +184,12 @@ def accuracy(figure):
     """``(student correct, reference correct or None, m)`` on the figure's points, or None."""
     try:
         data = points(figure)
-        net = network(figure.get("student"))
+        net = network(figure.student)
         if data is None or net is None:
             return None
         X, Y = data
         mine = int(((probabilities(net, X) > 0.5).ravel().astype(int) == Y).sum())
-        ref_net = network(figure.get("reference"))
+        ref_net = network(figure.reference)
         theirs = None if ref_net is None else int(((probabilities(ref_net, X) > 0.5).ravel().astype(int) == Y).sum())
         return mine, theirs, int(Y.size)
     except Exception:
@@ -201,7 +200,7 @@ def accuracy(figure):
 def boundary_png(figure):
     """The regions the student's parameters predict, the points and the reference's boundary (PNG)."""
     data = points(figure)
-    net = network(figure.get("student"))
+    net = network(figure.student)
     if data is None or net is None:
         return None
     X, Y = data
@@ -217,7 +216,7 @@ def boundary_png(figure):
     ax.contourf(xx, yy, mine, levels=[-0.5, 0.5, 1.5], colors=[REGION[0], REGION[1]])
     handles = [Patch(facecolor=REGION[0], edgecolor=GREY, label="you predict 0"),
                Patch(facecolor=REGION[1], edgecolor=GREY, label="you predict 1")]
-    ref_net = network(figure.get("reference"))
+    ref_net = network(figure.reference)
     if ref_net is not None:
         theirs = probabilities(ref_net, grid).reshape(xx.shape)
         if np.nanmin(theirs) < 0.5 < np.nanmax(theirs):
@@ -235,7 +234,7 @@ def boundary_png(figure):
     ax.set_ylim(lo[1], hi[1])
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    function = str(figure.get("function") or "nn_model")[:40]
+    function = str(figure.function or "nn_model")[:40]
     score = accuracy(figure)
     subtitle = "public check's training points"
     if score is not None:

@@ -8,6 +8,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from autograder.checks.status import Status
 from autograder.generate import course
 from autograder.grade import runner
 from autograder.checks.namespace import ASSIGNMENTS
@@ -42,7 +43,7 @@ def test_reference_notebook_earns_every_point(assignment):
     nb = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     result = runner.grade_notebook(nb, assignment, "reference", 5, REPO / "release" / assignment / "nndl",
                                    timeouts=runner.Timeouts(cell=600.0, notebook=1800.0, probe=120.0))
-    assert result.status == runner.GRADED, result.reason
+    assert result.status is Status.GRADED, result.reason
     assert result.score == result.max_score > 0, [v for v in result.verdicts if v["status"] != "passed"]
     assert not result.alerts, result.alerts
     for cell in nb.cells:

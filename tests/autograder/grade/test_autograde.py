@@ -97,10 +97,10 @@ def _test_cells(course, student):
 
 
 def _record(course, student):
-    record = results.read(course, BASICS, student)
+    record = json.loads(results.dumps(results.read(course, BASICS, student)))
     for key in ("graded_at", "duration"):
         record.pop(key)
-    return json.loads(results.dumps(record))
+    return record
 
 
 def _page(course, student):
@@ -257,7 +257,7 @@ def test_allowing_the_risk_grades_and_every_report_says_so(template, tmp_path, u
     assert "WARNING: 1 submission was graded WITHOUT the sandbox" in graded.stdout
     assert "sandbox: unsandboxed" in graded.stdout
     assert gradebook.scores(course, BASICS)["ada"] == (16.0, 16.0)
-    assert results.read(course, BASICS, "ada")["sandbox"] == "unsandboxed"
+    assert results.read(course, BASICS, "ada").sandbox == "unsandboxed"
     pages = _nndl(user, course, env, "feedback", BASICS, "-q")
     assert pages.returncode == 0, pages.stderr
     assert "graded without the sandbox" in (course / "feedback/ada" / BASICS / feedback.REPORT_NAME).read_text()

@@ -160,7 +160,7 @@ def test_first_run_grades_everyone_with_a_new_secret_seed_recorded(course, fake)
     assert {s: v[0] for s, v in report.scores.items()} == FAKE_SCORES
     assert gradebook.scores(course, BASICS) == {s: (v, POINTS) for s, v in FAKE_SCORES.items()}
     run = run_state.recorded_run(course, BASICS)
-    assert run["seed"] == report.seed and run["status"] == "finished" and run["started"] and run["finished"]
+    assert run.seed == report.seed and run.status == "finished" and run.started and run.finished
     state = json.loads(run_state.state_path(course, BASICS).read_text())
     assert state["seed"] == report.seed and sorted(state["graded"]) == ["ada", "bo", "cy", "dee"]
     assert state["graded"]["ada"]["sha256"] == run_state.sha256(course / "submitted/ada" / BASICS / f"{BASICS}.ipynb")
@@ -176,7 +176,7 @@ def test_second_run_skips_what_is_graded_and_reuses_the_seed(course, fake):
     assert second.seed == first.seed and second.seed_source == "recorded"
     assert sorted(second.skipped) == ["ada", "bo", "cy", "dee"] and not second.graded
     assert second.scores == first.scores and len(fake.graded()) == 4
-    assert len(run_state.recorded_run(course, BASICS)["history"]) == 1
+    assert len(run_state.recorded_run(course, BASICS).history) == 1
 
 
 def test_changed_notebook_or_lost_grade_is_graded_again(course, fake):
@@ -200,7 +200,7 @@ def test_given_seed_or_force_grades_everything_again(course, fake):
     replay = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False, seed=124, force=True)
     assert replay.seed == 124 and len(replay.graded) == 4
     assert len(fake.graded()) == 16
-    assert [h["seed"] for h in run_state.recorded_run(course, BASICS)["history"]][:2] == [123, 124]
+    assert [h.seed for h in run_state.recorded_run(course, BASICS).history][:2] == [123, 124]
 
 
 def test_interrupted_run_resumes_with_its_seed_and_grades_each_student_once(course, fake):
@@ -210,12 +210,12 @@ def test_interrupted_run_resumes_with_its_seed_and_grades_each_student_once(cour
         grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
     assert len(fake.graded()) == 2
     run = run_state.recorded_run(course, BASICS)
-    assert run["status"] == "interrupted"
+    assert run.status == "interrupted"
     state = json.loads(run_state.state_path(course, BASICS).read_text())
     assert sorted(state["graded"]) == sorted(fake.graded())
     fake.configure()
     report = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
-    assert report.seed == run["seed"] and report.seed_source == "recorded"
+    assert report.seed == run.seed and report.seed_source == "recorded"
     assert len(report.skipped) == 2 and len(report.graded) == 6
     log = fake.graded()
     assert sorted(log) == sorted(["ada", "bo", "cy", "dee", "s1", "s2", "s3", "s4"])  # each exactly once
@@ -292,8 +292,8 @@ def test_killed_coordinator_leaves_nothing_lost_or_counted_twice(course, fake, t
     assert not any(_alive(pid) for pid in workers)
     done_before = set(json.loads(state_file.read_text())["graded"])
     assert 3 <= len(done_before) < 12
-    seed = run_state.recorded_run(course, BASICS)["seed"]
-    assert run_state.recorded_run(course, BASICS)["status"] == "running"  # it never got to say otherwise
+    seed = run_state.recorded_run(course, BASICS).seed
+    assert run_state.recorded_run(course, BASICS).status == "running"  # it never got to say otherwise
     calls_before = len(fake.graded())
 
     fake.configure(sleep=0.0)
@@ -423,7 +423,7 @@ def test_prepare_findings_are_in_the_report(course, fake):
     folder.mkdir(parents=True)
     (folder / f"{BASICS}.ipynb").write_text("")
     report = grade_assignment(course, BASICS, workers=0, grade=fake.grade, progress=False)
-    assert [f["student"] for f in report.findings] == ["eve"] and "empty" in report.findings[0]["problem"]
+    assert [f.student for f in report.findings] == ["eve"] and "empty" in report.findings[0].problem
     assert "eve" in report.graded and report.scores["eve"] == [0.0, POINTS]
     assert "eve: the file is empty" in report.format()
 
@@ -445,9 +445,9 @@ def test_a_late_submission_is_graded_and_says_how_late(course, fake):
     assert any(m.startswith(note) for m in report.messages["ada"]) and note in report.format()
     assert not any("deadline" in m for m in report.messages.get("bo", []))
     record = results.read(course, BASICS, "ada")
-    assert record["late"] == {"seconds": 7500.0, "due": "2026-01-05T08:00:00+00:00",
-                              "submitted": "2026-01-05T10:05:00+00:00"}
-    assert results.read(course, BASICS, "bo")["late"] is None
+    assert record.late.to_dict() == {"seconds": 7500.0, "due": "2026-01-05T08:00:00+00:00",
+                                     "submitted": "2026-01-05T10:05:00+00:00"}
+    assert results.read(course, BASICS, "bo").late is None
     nb = nbformat.read(course / "autograded/ada" / BASICS / f"{BASICS}.ipynb", as_version=4)
     assert nb.cells[0].id == "nndl-late-note" and note in nb.cells[0].source
     assert nbformat.read(course / "autograded/bo" / BASICS / f"{BASICS}.ipynb", as_version=4).cells[0].id != \
@@ -644,7 +644,7 @@ def test_ctrl_c_on_the_command_stops_cleanly_and_the_next_run_resumes(template, 
         time.sleep(0.1)
     assert not [pid for pid in spawned if _alive(pid)]  # nothing outlives the command
     before = json.loads(state_file.read_text())["graded"]
-    assert 1 <= len(before) < 10 and run_state.recorded_run(course, BASICS)["status"] == "interrupted"
+    assert 1 <= len(before) < 10 and run_state.recorded_run(course, BASICS).status == "interrupted"
 
     report = grade_assignment(course, BASICS, workers=2, progress=False)
     assert report.ok and sorted(report.skipped) == sorted(before) and len(report.graded) == 10 - len(before)

@@ -13,6 +13,7 @@ from autograder.generate import samples
 from autograder.grade import gradebook, nbgrader_commands
 from autograder.reports import feedback
 from autograder.grade.gradebook import Writer
+from autograder.grade.results import SubmissionResult
 
 BASICS = "python_basics"
 FUNCTIONS = ["basic_sigmoid", "sigmoid", "sigmoid_derivative", "image2vector", "normalize_rows", "softmax", "L1",
@@ -49,9 +50,9 @@ def _result(course, student, scores, tmp_path, drop=()):
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"report of {grade_id}\n"),
                             nbformat.v4.new_output("execute_result", data={"text/plain": repr(points)},
                                                    execution_count=1)]
-    return {"assignment": BASICS, "student": student, "seed": 3, "verdicts": [], "scores": dict(scores),
-            "max_scores": {f: 2.0 for f in FUNCTIONS}, "notebook": json.loads(nbformat.writes(nb)),
-            "messages": [], "duration": 0.1}
+    return SubmissionResult(assignment=BASICS, student=student, seed=3, verdicts=[], scores=dict(scores),
+                            max_scores={f: 2.0 for f in FUNCTIONS}, notebook=json.loads(nbformat.writes(nb)),
+                            messages=[], duration=0.1)
 
 
 def _grades(course, student):
@@ -81,7 +82,7 @@ def test_record_writes_student_submission_scores_and_folder(course, tmp_path):
 
 def test_scores_come_from_the_result_even_when_the_outputs_disagree(course, tmp_path):
     result = _result(course, "bo", {f: 2.0 for f in FUNCTIONS}, tmp_path)
-    result["scores"] = {f: 0.5 for f in FUNCTIONS if f != "L2"}  # no score at all for L2: 0
+    result.scores = {f: 0.5 for f in FUNCTIONS if f != "L2"}  # no score at all for L2: 0
     recorded = Writer(course).record(result)
     assert recorded.score == 3.5
     grades = _grades(course, "bo")
@@ -90,7 +91,7 @@ def test_scores_come_from_the_result_even_when_the_outputs_disagree(course, tmp_
 
 def test_a_test_cell_missing_from_the_result_is_put_back_with_its_score(course, tmp_path):
     result = _result(course, "cy", {f: 2.0 for f in FUNCTIONS}, tmp_path, drop=("sigmoid_tests",))
-    result["scores"]["sigmoid"] = 1.0
+    result.scores["sigmoid"] = 1.0
     Writer(course).record(result)
     assert _grades(course, "cy")["sigmoid_tests"][0] == 1.0
     nb = nbformat.read(course / "autograded/cy" / BASICS / f"{BASICS}.ipynb", as_version=4)
@@ -104,7 +105,7 @@ def test_a_test_cell_left_out_still_gets_the_results_score(course, tmp_path):
     config.write_text(config.read_text() + "\nc.OverwriteCells.add_missing_cells = False\n")
     Writer(course).record(_result(course, "cy", {f: 2.0 for f in FUNCTIONS}, tmp_path))
     result = _result(course, "cy", {f: 2.0 for f in FUNCTIONS}, tmp_path, drop=("sigmoid_tests",))
-    result["scores"]["sigmoid"] = 0.5
+    result.scores["sigmoid"] = 0.5
     assert Writer(course).record(result).score == 14.5  # not the 2 points of the earlier grading
     nb = nbformat.read(course / "autograded/cy" / BASICS / f"{BASICS}.ipynb", as_version=4)
     assert "sigmoid_tests" not in [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
@@ -171,7 +172,7 @@ def test_config_is_the_courses_and_leaves_the_environment_alone(course, monkeypa
 
 def test_missing_assignment_is_a_clear_error(course, tmp_path):
     result = _result(course, "ada", {f: 2.0 for f in FUNCTIONS}, tmp_path)
-    result["assignment"] = "logistic_regression"
+    result.assignment = "logistic_regression"
     with pytest.raises(gradebook.GradebookError, match="generate_assignment logistic_regression"):
         Writer(course).record(result)
 
@@ -219,7 +220,8 @@ def test_same_gradebook_feedback_and_export_as_nbgrader_autograde(template, tmp_
             if meta.get("grade") and meta["grade_id"].endswith("_tests"):
                 result = next(o for o in cell["outputs"] if o["output_type"] == "execute_result")
                 scores[meta["grade_id"][:-6]] = float("".join(result["data"]["text/plain"]))
-        writer.record({"assignment": BASICS, "student": student, "notebook": nb, "scores": scores})
+        writer.record(SubmissionResult.from_dict({"assignment": BASICS, "student": student, "notebook": nb,
+                                                  "scores": scores}))
 
     assert _dump(ours) == _dump(real)
     assert gradebook.scores(ours, BASICS) == {s: (v, 16.0) for (s, _), v in

@@ -25,5 +25,5 @@ def test_mark_puts_the_note_first_and_drops_a_forged_one():
     assert "1 min after the deadline (due 2026-03-01 12:00 UTC, submitted 2026-03-01 12:01 UTC)" in nb.cells[0].source
     nbformat.validate(nb)
     assert lateness.mark(nb, None).cells[0].source == "x = 1"  # on time: no note, the forged one gone too
-    assert late.as_dict() == {"seconds": 90.0, "due": "2026-03-01T12:00:00+00:00",
+    assert late.to_dict() == {"seconds": 90.0, "due": "2026-03-01T12:00:00+00:00",
                               "submitted": "2026-03-01T12:01:30+00:00"}

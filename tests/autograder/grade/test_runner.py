@@ -9,6 +9,7 @@ import json
 import re
 import secrets
 import sys
+from dataclasses import asdict
 
 import nbformat
 import pytest
@@ -16,6 +17,7 @@ from nbgrader.utils import determine_grade
 
 from autograder.generate import samples
 from autograder.checks import catalogue, judge
+from autograder.checks.status import Status
 from autograder.grade import runner, kernel
 from autograder.generate.course import repo_root
 from autograder.checks.namespace import reference_namespace
@@ -71,7 +73,7 @@ def function_points(assignment, function):
 
 
 def verdicts_of(result, function):
-    return [v for v in result.verdicts if v["function"] == function]
+    return [v for v in result.verdicts if v.function == function]
 
 
 def nbgrader_total(notebook):
@@ -178,9 +180,9 @@ def test_without_a_kernel_the_submission_is_not_graded(tmp_path, monkeypatch):
     monkeypatch.setattr(runner.sandbox, "start_kernel", refuse)
     nb = samples.filled_notebook(release_notebook(BASICS), BASICS)
     result = grade(nb, tmp_path)
-    assert result.status == runner.NOT_GRADED and result.verdicts == [] and result.notebook == {}
+    assert result.status is Status.NOT_GRADED and result.verdicts == [] and result.notebook == {}
     assert "no kernel could be started" in result.reason and "no sandbox here" in result.reason
-    json.loads(plain.encode(vars(result)))
+    json.loads(plain.encode(asdict(result)))
 
 
 def test_a_machine_that_cannot_isolate_stops_grading(tmp_path, monkeypatch):
@@ -200,12 +202,12 @@ def test_a_machine_that_cannot_isolate_stops_grading(tmp_path, monkeypatch):
 def test_the_reference_gets_full_marks(assignment, tmp_path):
     result = grade(samples.filled_notebook(release_notebook(assignment), assignment), tmp_path, assignment)
     assert result.score == result.max_score == total(assignment), (result.messages, [v for v in result.verdicts
-                                                                                     if v["score"] == 0])
+                                                                                     if v.score == 0])
     assert result.max_scores == {f: function_points(assignment, f) for f in result.max_scores}
-    assert {v["status"] for v in result.verdicts} == {"passed"}
+    assert {v.status for v in result.verdicts} == {Status.PASSED}
     assert nbgrader_total(result.notebook) == pytest.approx(result.score)
     assert not [m for m in result.messages if "timed out" in m or "died" in m]
-    json.loads(plain.encode(vars(result)))  # plain data throughout
+    json.loads(plain.encode(asdict(result)))  # plain data throughout
 
 
 @pytest.mark.slow
@@ -218,8 +220,8 @@ def test_known_mistakes_lose_exactly_their_checks(assignment, mistakes, tmp_path
     result = grade(nb, tmp_path, assignment)
     assert result.score == pytest.approx(samples.expected_score(assignment, mistakes))
     failed = {c for name in mistakes for c in catalogue.mistake(assignment, name).fails}
-    assert {v["check"] for v in result.verdicts if not v["score"]} == failed
-    named = {n for v in result.verdicts for n in v["diagnosis"]}
+    assert {v.check for v in result.verdicts if not v.score} == failed
+    named = {n for v in result.verdicts for n in v.diagnosis}
     assert set(mistakes) <= named
     assert nbgrader_total(result.notebook) == pytest.approx(result.score)
 
@@ -228,7 +230,7 @@ def test_known_mistakes_lose_exactly_their_checks(assignment, mistakes, tmp_path
 def test_the_stubs_score_zero_as_not_implemented(tmp_path):
     result = grade(nbformat.read(release_notebook(BASICS), as_version=4), tmp_path)
     assert result.score == 0
-    assert {v["status"] for v in result.verdicts} == {"not implemented"}, result.messages
+    assert {v.status for v in result.verdicts} == {Status.NOT_IMPLEMENTED}, result.messages
     report = grading_cell(nbformat.from_dict(result.notebook), "sigmoid").outputs[0]["text"]
     assert "sigmoid is not implemented yet" in report
 
@@ -288,7 +290,7 @@ def test_printed_passes_and_a_redefined_check_or_grade_score_nothing(tmp_path):
                  "print('x' * 300_000)")  # and more output than a cell may keep
     result = grade(nb, tmp_path)
     assert result.score == 0
-    assert {v["status"] for v in result.verdicts} == {"not implemented"}
+    assert {v.status for v in result.verdicts} == {Status.NOT_IMPLEMENTED}
     assert nbgrader_total(result.notebook) == 0
     last = nbformat.from_dict(result.notebook).cells[-1]
     assert "output truncated by the grader" in "".join(o.get("text", "") for o in last.outputs)
@@ -329,8 +331,8 @@ def test_an_infinite_loop_loses_only_that_functions_checks(tmp_path):
     assert result.scores["softmax"] == 0
     assert result.score == total(BASICS) - function_points(BASICS, "softmax")
     for verdict in verdicts_of(result, "softmax"):
-        assert verdict["status"] == "timeout"  # set by the grader, never read from a message
-        assert "timed out after 2 s" in verdict["messages"][0]
+        assert verdict.status is Status.TIMEOUT  # set by the grader, never read from a message
+        assert "timed out after 2 s" in verdict.messages[0]
     assert result.faults["timeouts"] >= 3 and any("timed out" in m for m in result.alerts)
     assert any("timed out" in m for m in result.messages)
     demo = next(c for c in nbformat.from_dict(result.notebook).cells
@@ -365,7 +367,7 @@ def test_os_exit_in_one_function_kills_only_its_checks(tmp_path):
     assert result.scores["L1"] == 0
     assert result.score == total(BASICS) - function_points(BASICS, "L1")
     for verdict in verdicts_of(result, "L1"):
-        assert verdict["status"] == "crashed" and "kernel died" in verdict["messages"][0]
+        assert verdict.status is Status.CRASHED and "kernel died" in verdict.messages[0]
     assert result.faults["deaths"] >= 2 and result.faults["exits"] >= 1
     assert any("died" in m for m in result.messages)
     assert any("asked the kernel to exit" in m for m in result.messages)
@@ -377,5 +379,5 @@ def test_a_notebook_over_its_budget_stops_running_cells(tmp_path):
     nb = samples.filled_notebook(release_notebook(BASICS), BASICS)
     result = grade(nb, tmp_path, timeouts=runner.Timeouts(cell=5.0, notebook=0.0, probe=5.0))
     assert result.score == 0
-    assert {v["status"] for v in result.verdicts} == {"missing"}
+    assert {v.status for v in result.verdicts} == {Status.MISSING}
     assert any("used up" in m for m in result.messages)

@@ -63,9 +63,9 @@ def test_check_failure_rates_agree_with_the_records(board, graded_course):
     for stats in board.assignments:
         assert [r.check for r in stats.checks] == [c.id for c in catalogue.checks(stats.name)]
         for rate in stats.checks:
-            rows = [row for rec in records[stats.name].values() for row in rec["checks"] if row["check"] == rate.check]
+            rows = [row for rec in records[stats.name].values() for row in rec.checks if row.check == rate.check]
             assert rate.total == len(rows) == 4
-            assert rate.failed == sum(row["status"] != "passed" for row in rows)
+            assert rate.failed == sum(not row.passed for row in rows)
             assert rate.hidden == catalogue.check(rate.check).hidden
             assert 0.25 <= rate.rate <= 0.75  # bo fails every check, ada none
             assert rate.not_implemented >= 1  # bo's stubs
@@ -119,10 +119,10 @@ def test_timeouts_and_crashes_are_listed_and_escaped(course_copy, tmp_path):
     hostile = "the kernel died: <script>alert('x')</script> & more"
     results.write(course_copy, results.failure("logistic_regression", "bo", hostile))
     slow = results.read(course_copy, "planar_classification", "cy")
-    slow["timed_out"] = True
-    slow["messages"] = ["The kernel ran in sandbox mode 'full'.", "Cell 7 timed out after 300 s and was interrupted."]
-    slow["alerts"] = slow["messages"][1:]  # the grader marks which sentences tell of a problem
-    slow["functions"]["nn_model"]["timed_out"] = True
+    slow.timed_out = True
+    slow.messages = ["The kernel ran in sandbox mode 'full'.", "Cell 7 timed out after 300 s and was interrupted."]
+    slow.alerts = slow.messages[1:]  # the grader marks which sentences tell of a problem
+    slow.functions["nn_model"].timed_out = True
     results.write(course_copy, slow)
 
     board = dashboard.collect(course_copy)

@@ -119,17 +119,17 @@ def test_gradescope(graded_course, book, tmp_path):
         data = json.loads(path.read_text())
         record = results.read(graded_course, assignment, student)
         tests = data["tests"]
-        assert len(tests) == len(record["checks"])
+        assert len(tests) == len(record.checks)
         assert data["score"] == pytest.approx(sum(t["score"] for t in tests)) == book[student, assignment][0]
         assert sum(t["max_score"] for t in tests) == book[student, assignment][1]
         assert isinstance(data["execution_time"], int) and data["output"]
         names = [t["name"] for t in tests]
         assert all(n.strip() for n in names) and len(set(names)) == len(names)
-        for test, row in zip(tests, record["checks"]):
-            assert test["visibility"] == ("after_published" if row["hidden"] else "visible")
-            assert test["status"] == ("passed" if row["status"] == "passed" else "failed")
-            kind = "hidden" if row["hidden"] else "public"
-            assert test["name"].startswith(f"{row['function']} (") and f"{kind}): " in test["name"]
+        for test, row in zip(tests, record.checks):
+            assert test["visibility"] == ("after_published" if row.hidden else "visible")
+            assert test["status"] == ("passed" if row.passed else "failed")
+            kind = "hidden" if row.hidden else "public"
+            assert test["name"].startswith(f"{row.function} (") and f"{kind}): " in test["name"]
     dee = json.loads((tmp_path / "logistic_regression" / "dee" / "results.json").read_text())
     init = next(t for t in dee["tests"] if t["name"].startswith("initialize_with_zeros (public)"))
     assert init["status"] == "failed" and init["score"] == 0

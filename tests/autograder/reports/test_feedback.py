@@ -21,7 +21,8 @@ import pytest
 
 from autograder.generate import samples
 from autograder.checks import catalogue, judge
-from autograder.grade import results
+from autograder.grade import plot_data, results
+from autograder.grade.record import Record
 from autograder.reports import feedback, plots
 
 REPO = Path(__file__).resolve().parents[3]
@@ -47,7 +48,7 @@ def png_size(data):
 
 
 def a_record(**changes):
-    """A small graded record of planar_classification, built by hand."""
+    """A small graded record of planar_classification, built by hand, as it is stored (``page`` renders it)."""
     rows = [
         {"check": "planar_classification/compute_cost/public", "function": "compute_cost",
          "description": "compute_cost(A2, Y): the cross-entropy cost", "hidden": False, "points": 1.0,
@@ -64,6 +65,11 @@ def a_record(**changes):
               "figures": []}
     record.update(changes)
     return record
+
+
+def rendered(record, **options):
+    """The feedback page of a record's stored plain data."""
+    return feedback.render(Record.from_dict(record), **options)
 
 
 def a_boundary(**changes):
@@ -90,17 +96,22 @@ def a_costs(**changes):
 
 
 def test_plots_are_small_pngs():
-    for png in (plots.costs_png(a_costs()), plots.boundary_png(a_boundary())):
+    for png in (plots.costs_png(figure(a_costs())), plots.boundary_png(figure(a_boundary()))):
         assert png is not None
         width, height = png_size(png)
         assert 500 <= width <= 700 and 300 <= height <= 450
     # only the reference's curve, or only the student's: still a plot
-    assert plots.costs_png(a_costs(student=None)) is not None
-    assert plots.costs_png(a_costs(reference=None)) is not None
-    assert plots.boundary_png(a_boundary(reference=None)) is not None
+    assert plots.costs_png(figure(a_costs(student=None))) is not None
+    assert plots.costs_png(figure(a_costs(reference=None))) is not None
+    assert plots.boundary_png(figure(a_boundary(reference=None))) is not None
 
 
-@pytest.mark.parametrize("figure", [
+def figure(data):
+    """The typed figure of a record's plain data (None when it is not one)."""
+    return plot_data.from_dict(data)
+
+
+@pytest.mark.parametrize("data", [
     {}, {"kind": "costs"}, a_costs(student="abc", reference=None), a_costs(student=[None, None], reference=None),
     a_costs(student=[[1, 2], [3]], reference={"a": 1}), a_boundary(X=np.zeros((3, 40))),
     a_boundary(Y=np.zeros((1, 7))), a_boundary(student={"W1": np.zeros((4, 2))}),
@@ -108,17 +119,24 @@ def test_plots_are_small_pngs():
     a_boundary(student=dict(a_boundary()["student"], W2=np.full((1, 4), np.nan))),
     a_boundary(X=np.full((2, 40), np.inf)), a_boundary(student="not parameters"), a_boundary(X=None),
 ], ids=lambda f: str(sorted(f))[:40])
-def test_plots_give_none_on_bad_data(figure):
-    assert plots.costs_png(figure) is None
-    assert plots.boundary_png(figure) is None
+def test_plots_give_none_on_bad_data(data):
+    assert plots.costs_png(figure(data)) is None
+    assert plots.boundary_png(figure(data)) is None
+
+
+def test_a_figure_round_trips_and_unknown_kinds_are_dropped():
+    assert figure(a_costs()).to_dict() == a_costs()
+    for data in (a_costs(), a_boundary()):
+        assert list(figure(data).to_dict()) == list(data)  # the same keys, in the same order
+    assert figure({"kind": "other"}) is None and figure("junk") is None and figure({"kind": ["costs"]}) is None
 
 
 def test_boundary_accuracy_is_computed_from_the_parameters():
-    figure = a_boundary()
-    W1, b1, W2, b2 = (figure["student"][k] for k in ("W1", "b1", "W2", "b2"))
-    A2 = 1 / (1 + np.exp(-(W2 @ np.tanh(W1 @ figure["X"] + b1) + b2)))
-    right = int(((A2 > 0.5) == (figure["Y"] > 0.5)).sum())
-    mine, theirs, m = plots.accuracy(figure)
+    boundary = figure(a_boundary())
+    W1, b1, W2, b2 = (boundary.student[k] for k in ("W1", "b1", "W2", "b2"))
+    A2 = 1 / (1 + np.exp(-(W2 @ np.tanh(W1 @ boundary.X + b1) + b2)))
+    right = int(((A2 > 0.5) == (boundary.Y > 0.5)).sum())
+    mine, theirs, m = plots.accuracy(boundary)
     assert (mine, m) == (right, 40) and 0 <= theirs <= 40
 
 
@@ -126,7 +144,7 @@ def test_boundary_accuracy_is_computed_from_the_parameters():
 
 
 def test_a_record_renders_as_a_self_contained_page():
-    page = feedback.render(a_record(figures=[a_costs()]), course_name="nndl 2025")
+    page = rendered(a_record(figures=[a_costs()]), course_name="nndl 2025")
     text = page_text(page)
     assert page.startswith("<!DOCTYPE html>") and '<html lang="en">' in page
     assert "1 / 2 points" in text and "50%" in text
@@ -152,7 +170,7 @@ def test_student_controlled_strings_are_escaped():
     row["function"] = "compute_cost" + bad
     row["mistakes"] = [{"name": bad, "title": bad, "hint": bad}]
     record["functions"] = {row["function"]: {"score": 0.0, "max_score": 1.0, "timed_out": True}}
-    page = feedback.render(record, course_name=bad)
+    page = rendered(record, course_name=bad)
     assert "<script" not in page.lower()
     assert all(tag.startswith('<img src="data:image/png;base64,') for tag in re.findall(r"<img\b[^>]*>", page))
     assert ATTACK not in page and ATTRIBUTE_ATTACK not in page
@@ -169,7 +187,7 @@ def test_a_failed_record_shows_why():
     assert "This submission could not be graded" in text
     assert "the notebook could not be parsed: <unexpected EOF>" in text
     assert "&lt;unexpected EOF&gt;" in page
-    assert f"0 / {record['max_score']:g} points" in text
+    assert f"0 / {record.max_score:g} points" in text
     assert "Restart" in text  # what to do about it
 
 
@@ -177,7 +195,7 @@ def test_run_problems_are_highlighted():
     record = a_record(messages=["compute_cost: the cell timed out after 60 s and was interrupted"],
                       timed_out=True)
     record["functions"]["compute_cost"]["timed_out"] = True
-    page = feedback.render(record)
+    page = rendered(record)
     assert 'role="alert"' in page and "Problems while your notebook ran" in page
     assert "timed out after 60 s" in page_text(page)
 
@@ -186,16 +204,17 @@ def test_odd_records_still_render():
     odd = a_record(score="many", max_score=None, checks=["not a row", {"status": "weird"}], functions=[],
                    messages="one message", figures=[{"kind": "costs"}, "junk", {"kind": "other"}],
                    graded_at="yesterday", duration="long")
-    text = page_text(feedback.render(odd))
-    assert "0 / 0 points" in text and "WEIRD" in text and "one message" in text
-    with pytest.raises(TypeError):
-        feedback.render(None)
+    text = page_text(rendered(odd))
+    assert "0 / 0 points" in text and "FAIL" in text and "one message" in text  # a status it does not know fails
+    for not_a_record in (None, odd):
+        with pytest.raises(TypeError):
+            feedback.render(not_a_record)
 
 
 def test_generate_runs_nbgrader_first_then_writes_our_pages(tmp_path, monkeypatch):
     from autograder.grade import nbgrader_commands
 
-    results.write(tmp_path, a_record())
+    results.write(tmp_path, Record.from_dict(a_record()))
     page = tmp_path / "feedback" / "zoe" / "planar_classification" / "report.html"
     calls, outcome = [], {"code": 0, "stderr": ""}
 
@@ -238,13 +257,13 @@ def test_every_sample_student_renders(graded_course):
         assert set(found[assignment]) == set(STUDENTS)
         for student, record in found[assignment].items():
             text = page_text(feedback.render(record))
-            assert f"{record['score']:g} / {total:g} points" in text
-            for row in record["checks"]:
-                assert row["description"] in text
+            assert f"{record.score:g} / {total:g} points" in text
+            for row in record.checks:
+                assert row.description in text
             if student == "ada":
-                assert record["score"] == total and "Full marks" in text and "FAIL" not in text
+                assert record.score == total and "Full marks" in text and "FAIL" not in text
             if student == "bo":
-                assert record["score"] == 0 and "0%" in text
+                assert record.score == 0 and "0%" in text
                 assert "NOT IMPLEMENTED" in text and "is not implemented yet" in text
                 assert "None of the functions is implemented yet" in text
             if student in ("cy", "dee"):
@@ -424,10 +443,10 @@ def test_feedback_in_a_browser(fed_course, browser, tmp_path, student, assignmen
     record = results.read(course, assignment, student)
     page = browser(course / "feedback" / student / assignment / "report.html", tmp_path / f"{student}.png")
     assert student in page.title
-    assert f"{record['score']:g} / {record['max_score']:g} points" in page.text
+    assert f"{record.score:g} / {record.max_score:g} points" in page.text
     assert "PASS" in page.text and "FAIL" in page.text
-    for row in record["checks"]:
-        assert row["description"] in page.text
+    for row in record.checks:
+        assert row.description in page.text
     for name in samples.STUDENTS[student][assignment]:
         assert catalogue.mistake(assignment, name).title in page.text
     assert page.all_images_loaded and len(page.images) >= 1
@@ -444,5 +463,5 @@ def test_nbgraders_page_carries_our_report_for_fetch_feedback(fed_course, browse
     raw = nbgrader_page.read_text(encoding="utf-8")
     assert raw.count(feedback.EMBED_BEGIN) == 1  # generate ran twice on some pages: replaced, not repeated
     page = browser(nbgrader_page, tmp_path / "embedded.png")
-    assert f"{record['score']:g} / {record['max_score']:g} points" in page.text
+    assert f"{record.score:g} / {record.max_score:g} points" in page.text
     assert "backward_propagation" in page.text and page.all_images_loaded
