@@ -61,7 +61,11 @@ def test_stubs_report_not_implemented(assignment, tmp_path, isolated_kernel, mon
     for cell in _test_cells(nb):
         text = _text(cell)
         assert "is not implemented yet" in text, text
-        assert "AssertionError" in text  # the cell turns red for the student
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert [o.ename for o in errors] == ["ChecksFailed"], text  # the cell turns red for the student
+        shown = errors[0].traceback  # what the student sees: the report and one short line, no traceback
+        assert "is not implemented yet" in "\n".join(shown) and shown[-1].startswith("ChecksFailed: fix ")
+        assert not any("checks.py" in line or "NNDL_GRADING" in line or "Traceback" in line for line in shown)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
