@@ -40,6 +40,8 @@ def cmd_generate(args):
 
 def cmd_check(args):
     from autograder.grade import selfcheck
+    from autograder.nndl.checks import Outcome
+    from autograder.nndl.report import format_report
 
     try:
         path, assignment, _ = selfcheck.prepare(args.notebook, args.assignment)
@@ -50,8 +52,10 @@ def cmd_check(args):
         raise CommandError(str(exc), exc.code) from None
     if args.json:
         print_json(selfcheck.to_json(report))
-    else:
-        print(selfcheck.format_report(report))
+    else:  # the table the student's own check command prints (python -m nndl check), from the same formatter
+        outcomes = [Outcome(row.check, row.function, row.description, row.points, row.passed, str(row.status),
+                            row.messages, [(m.title, m.hint) for m in row.mistakes]) for row in report.record.checks]
+        print(format_report(f"{path.name} ({assignment})", outcomes, report.messages, command="nndl check"))
     return EXIT_OK if report.passed else EXIT_FAILED
 
 
