@@ -1,9 +1,9 @@
 """Build the course: the support files of every assignment, and the student release via nbgrader.
 
 Each ``source/<assignment>/`` holds the source notebook and a package ``nndl/`` that the notebook
-imports: the student runtime of the checks (``autograder/student``), the public checks of the
-assignment with their precomputed expectations (``public_checks.json``), and the helpers and data
-files the assignment needs, copied from ``solutions/`` and ``data/``. ``nbgrader
+imports: the student runtime of the checks and the check command (``autograder/nndl``), the public
+checks of the assignment with their precomputed expectations (``public_checks.json``), and the
+helpers and data files the assignment needs, copied from ``solutions/`` and ``data/``. ``nbgrader
 generate_assignment`` copies them, with the student version of the notebook, into ``release/``.
 """
 import shutil
@@ -19,7 +19,8 @@ from autograder.checks.namespace import ASSIGNMENTS
 from autograder.nndl.plain import encode
 
 PACKAGE = "nndl"  # the name of the support package inside each assignment folder
-RUNTIME = ["plain.py", "compare.py", "probes.py", "judges.py", "checks.py"]
+RUNTIME = ["plain.py", "compare.py", "probes.py", "judges.py", "checks.py",  # the check cells
+           "report.py", "notebook.py", "__main__.py"]  # the check command, python -m nndl check
 _DIGITS = ["train_digits.h5", "test_digits.h5"]
 SUPPORT = {  # assignment -> (files from data/, files from solutions/)
     "python_basics": ([], []),
