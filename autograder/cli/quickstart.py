@@ -4,7 +4,7 @@ import time
 from pathlib import Path
 
 from autograder.generate import course, samples
-from autograder.grade import batch, nbgrader_commands
+from autograder.grade import batch, gradebook, nbgrader_commands
 from autograder.reports import dashboard, feedback
 from autograder.checks.namespace import ASSIGNMENTS
 
@@ -40,7 +40,7 @@ def run(directory, assignments=None, seed=0, quiet=False):
     say("drawing the class dashboard")
     board = dashboard.build(workdir)
     csv = nbgrader_commands.export(workdir)
-    table = nbgrader_commands.scores(workdir, assignments)
+    table = gradebook.score_table(workdir, assignments)
     print(nbgrader_commands.format_scores(table, assignments))
     expected = samples.expected_scores(assignments)
     off = {k: (table.get(k), v) for k, v in expected.items() if not table.get(k) or table[k][0] != v}

@@ -147,8 +147,7 @@ class SandboxedGrading(Preprocessor):
             if result.sandbox == "unsandboxed":
                 self.log.warning("%s/%s was graded WITHOUT the sandbox (allow_unsandboxed): its code ran with "
                                  "your permissions; do not trust its score", student, assignment)
-            with Writer(course).gradebook() as gb:  # nbgrader put the submission's time in before converting
-                late = lateness.of(gb, assignment, student)
+            late = Writer(course).late(assignment, student)  # nbgrader has recorded the submission's time
             if late:
                 self.log.warning("%s/%s: %s", student, assignment, late.note())
             results.write(course, results.summarize(result, late=late))

@@ -237,10 +237,9 @@ class _Batch:
             raise BatchError(f"{course_dir / 'release' / assignment} has no {assignment}.ipynb: "
                              f"generate the assignment first (nndl generate {assignment})")
         writer = Writer(course_dir)
-        with writer.gradebook() as gb:
-            if assignment not in {a.name for a in gb.assignments}:
-                raise BatchError(f"the gradebook of {course_dir} has no assignment {assignment}: run "
-                                 f"'nbgrader generate_assignment {assignment}' in the course folder first")
+        if not writer.has_assignment(assignment):
+            raise BatchError(f"the gradebook of {course_dir} has no assignment {assignment}: run "
+                             f"'nbgrader generate_assignment {assignment}' in the course folder first")
         private_dir(course_dir)
         self._lock = Lock(course_dir, assignment)
         self._lock.__enter__()

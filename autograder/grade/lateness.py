@@ -5,10 +5,11 @@ its gradebook, and an assignment's due date with any extension granted to a stud
 (``nbgrader db assignment add --duedate``, ``Gradebook.grant_extension``). Whether points are taken
 off is the course's late policy (nbgrader's ``LateSubmissionPlugin``, no penalty by default); the
 grader's score is the same either way. What this module adds is the note: how late, against which
-deadline. ``of`` reads it from the gradebook once the submission is in it (both ways of grading put
-it there before any cell runs); ``mark`` puts the note at the top of the graded notebook, so the
-instructor sees it in formgrader and the student in nbgrader's feedback; the submission's record
-(``autograder.grade.results``) carries it for the grader's own report, ``nndl grade`` and the dashboard.
+deadline. ``gradebook.lateness_of`` reads it from the gradebook once the submission is in it (both
+ways of grading put it there before any cell runs); ``mark`` puts the note at the top of the graded
+notebook, so the instructor sees it in formgrader and the student in nbgrader's feedback; the
+submission's record (``autograder.grade.results``) carries it for the grader's own report,
+``nndl grade`` and the dashboard.
 """
 import datetime
 from dataclasses import dataclass
@@ -65,23 +66,6 @@ def span(seconds):
     if minutes:
         return f"{minutes} min"
     return f"{secs} s"
-
-
-def of(gradebook, assignment, student):
-    """The ``Late`` of ``student``'s submission of ``assignment`` (an open nbgrader ``Gradebook``), or None.
-
-    None when it came on time, or when the assignment has no due date or the submission no time.
-    """
-    from nbgrader.api import MissingEntry
-
-    try:
-        submission = gradebook.find_submission(assignment, student)
-    except MissingEntry:
-        return None
-    seconds = submission.total_seconds_late
-    if not seconds or seconds <= 0:
-        return None
-    return Late(float(seconds), submission.duedate, submission.timestamp)
 
 
 def mark(nb, late):

@@ -5,8 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
-
 from autograder.generate import course
 from autograder.grade import submissions
 
@@ -89,22 +87,6 @@ def export(course_dir):
     if result.returncode != 0:
         raise RuntimeError(f"nbgrader export failed:\n{result.stderr[-2000:]}")
     return Path(course_dir) / "grades.csv"
-
-
-def scores(course_dir, assignments):
-    """``{(student, assignment): (score, max_score)}`` from the gradebook; None where nothing was graded."""
-    table = {}
-    db_url = f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
-    with Gradebook(db_url) as gb:
-        for student in gb.students:
-            for assignment in assignments:
-                try:
-                    sub = gb.find_submission(assignment, student.id)
-                except MissingEntry:
-                    table[student.id, assignment] = None
-                    continue
-                table[student.id, assignment] = (sub.score, sub.max_score)
-    return table
 
 
 def format_scores(table, assignments):

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from autograder.checks.status import NOT_IMPLEMENTED, Status
 from autograder.files import write_text
+from autograder.grade import gradebook
 from autograder.reports import exports
 from autograder.reports.dashboard_page import plot_checks, plot_grades, plot_overview, render, slug
 
@@ -178,7 +179,8 @@ def _assignment_stats(name, book, records):
     for student, record in recs.items():
         if student not in subs:
             scores[student] = record.score
-    max_score = book.assignments.get(name, {}).get("max_score") or max([r.max_score for r in recs.values()] or [0.0])
+    known = book.assignments.get(name)
+    max_score = (known.max_score if known else 0.0) or max([r.max_score for r in recs.values()] or [0.0])
     missing = [s for s in book.student_ids() if s not in subs and s not in recs]
 
     order = _check_order(name)
@@ -220,8 +222,8 @@ def collect(course_dir, assignments=None):
     from autograder.grade import results
 
     try:
-        book = exports.read_gradebook(course_dir)
-    except exports.ExportError as error:
+        book = gradebook.read(course_dir)
+    except gradebook.Unreadable as error:
         raise DashboardError(str(error)) from None
     course = book.path.parent
     records = results.read_all(course)

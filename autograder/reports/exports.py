@@ -1,8 +1,8 @@
 """Grades out of the course, in the layouts other tools import.
 
-Three exports, all read from the course's nbgrader gradebook (the source of truth for scores and
-for the roster) and, where per-check detail is wanted, from the result records of
-``autograder.grade.results``:
+Three exports, all read from the course's nbgrader gradebook (``autograder.grade.gradebook``: the
+source of truth for scores and for the roster) and, where per-check detail is wanted, from the
+result records of ``autograder.grade.results``:
 
 - ``nbgrader_csv``: nbgrader's own CSV, written by ``nbgrader export`` itself;
 - ``canvas_csv``: a CSV in the layout of a Canvas gradebook export, which Canvas imports back
@@ -13,29 +13,24 @@ for the roster) and, where per-check detail is wanted, from the result records o
 Every function raises ``ExportError`` with a sentence for people when it cannot do its job: no
 gradebook, a gradebook that is not one (corrupt, not SQLite), an unknown assignment, an unreadable
 roster. Nothing here writes to the gradebook.
-
-The small reader ``read_gradebook`` is shared with the class dashboard (``dashboard.py``).
 """
 import csv
 import datetime
 import io
 import json
 import re
-import sqlite3
-import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.checks.namespace import ASSIGNMENTS
 from autograder.checks.status import Status
 from autograder.files import replace_atomically, write_text
+from autograder.grade import gradebook
 from autograder.grade.record import CheckRow
 
 REPORTS_DIR = "reports"
 # What Canvas writes in the ``Student`` column of the row under the header (with its indent).
 POINTS_POSSIBLE = "    Points Possible"
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
-NBGRADER_TABLES = {"student", "assignment", "submitted_assignment"}
 HIDDEN_VISIBILITY = "after_published"  # Gradescope: shown once the instructor publishes grades
 PUBLIC_VISIBILITY = "visible"
 
@@ -56,56 +51,6 @@ class UnmatchedStudents(ExportError):
         self.unmatched = list(unmatched)
 
 
-# ----------------------------------------------------------------------------- the gradebook
-
-
-@dataclass
-class Student:
-    id: str
-    first_name: str = ""
-    last_name: str = ""
-    email: str = ""
-    lms_user_id: str = ""
-
-    @property
-    def sortable_name(self):
-        """``Last, First`` as Canvas writes it, or whatever part of it is known, or the id."""
-        if self.last_name and self.first_name:
-            return f"{self.last_name}, {self.first_name}"
-        return self.last_name or self.first_name or self.id
-
-
-@dataclass
-class Submission:
-    student: str
-    assignment: str
-    raw_score: float
-    max_score: float
-    penalty: float = 0.0
-    graded: bool = True  # every graded cell has a score (autograded, or graded by hand)
-    timestamp: object = None
-    cells: dict = field(default_factory=dict)  # grade cell name -> (score or None, max_score)
-
-    @property
-    def score(self):
-        """The score after the late penalty, as ``nbgrader export`` computes it."""
-        return max(0.0, self.raw_score - self.penalty)
-
-
-@dataclass
-class GradebookData:
-    path: Path
-    students: list  # [Student], in the gradebook's order
-    assignments: dict  # name -> {"max_score": float, "duedate": datetime or None}
-    submissions: dict  # (assignment, student) -> Submission
-
-    def student_ids(self):
-        return [s.id for s in self.students]
-
-    def submissions_of(self, assignment):
-        return {s: sub for (a, s), sub in self.submissions.items() if a == assignment}
-
-
 def _course(course_dir):
     course = Path(course_dir).expanduser().resolve()
     if not course.is_dir():
@@ -113,95 +58,12 @@ def _course(course_dir):
     return course
 
 
-def _inspect(path):
-    """The tables and courses of an SQLite file, read-only; ExportError when it is not a gradebook."""
+def _book(course):
+    """The course's gradebook, read (``ExportError`` saying why when it cannot be)."""
     try:
-        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as error:
-        raise ExportError(f"the gradebook {path} cannot be opened ({error})") from None
-    try:
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        courses = []
-        if "course" in tables:
-            courses = [row[0] for row in connection.execute("SELECT id FROM course")]
-    except sqlite3.Error as error:
-        raise ExportError(f"the gradebook {path} is corrupt or not an SQLite database ({error}); "
-                          "restore it from a backup, or grade the course again") from None
-    finally:
-        connection.close()
-    if not NBGRADER_TABLES <= tables:
-        raise ExportError(f"{path} is an SQLite database but not an nbgrader gradebook (it lacks the tables "
-                          f"{', '.join(sorted(NBGRADER_TABLES - tables))}); restore it from a backup, "
-                          "or grade the course again")
-    return courses
-
-
-def _course_id(course, courses):
-    """The course id of the course's nbgrader_config.py when the gradebook has it, else one it has.
-
-    nbgrader's ``Gradebook`` adds the course id it is given when it is missing: one it already has
-    keeps this reader from writing.
-    """
-    from autograder.grade.gradebook import configured_course_id
-
-    wanted = configured_course_id(course)
-    if wanted in courses or not courses:
-        return wanted or "default_course"
-    return courses[0]
-
-
-def _text(value):
-    return "" if value is None else str(value)
-
-
-def read_gradebook(course_dir):
-    """Students, assignments and submissions of the course's ``gradebook.db``, through nbgrader's API.
-
-    Raises ``ExportError`` when there is no gradebook or it cannot be read. Never writes to it.
-    """
-    course = _course(course_dir)
-    path = course / "gradebook.db"
-    if not path.is_file():
-        raise ExportError(f"there is no gradebook at {path}: grade the course first "
-                          "('nndl grade' or 'nndl quickstart'), or run this in the course folder")
-    if path.stat().st_size == 0:
-        raise ExportError(f"the gradebook {path} is an empty file: restore it from a backup, or grade the "
-                          "course again")
-    courses = _inspect(path)
-
-    from nbgrader.api import Gradebook
-    from sqlalchemy.exc import SAWarning, SQLAlchemyError
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SAWarning)
-            with Gradebook(f"sqlite:///{path}", _course_id(course, courses)) as gb:
-                students = [Student(s.id, _text(s.first_name), _text(s.last_name), _text(s.email),
-                                    _text(s.lms_user_id)) for s in gb.students]
-                assignments, submissions = {}, {}
-                for assignment in gb.assignments:
-                    assignments[assignment.name] = {"max_score": float(assignment.max_score or 0.0),
-                                                    "duedate": assignment.duedate}
-                    for sub in gb.assignment_submissions(assignment.name):
-                        grades = [g for nb in sub.notebooks for g in nb.grades]
-                        cells = {}
-                        for g in grades:
-                            value = g.manual_score if g.manual_score is not None else g.auto_score
-                            cells[g.name] = (None if value is None else float(value), float(g.max_score or 0.0))
-                        submissions[assignment.name, sub.student.id] = Submission(
-                            student=sub.student.id, assignment=assignment.name,
-                            raw_score=float(sub.score or 0.0), max_score=float(sub.max_score or 0.0),
-                            penalty=float(sub.late_submission_penalty or 0.0),
-                            graded=bool(grades) and all(v is not None for v, _ in cells.values()),
-                            timestamp=sub.timestamp, cells=cells)
-    except (SQLAlchemyError, sqlite3.Error) as error:
-        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        if "locked" in reason:
-            raise ExportError(f"the gradebook {path} is busy (another command is writing to it): "
-                              "try again when it has finished") from None
-        raise ExportError(f"the gradebook {path} cannot be read ({reason}); restore it from a backup, "
-                          "or grade the course again") from None
-    return GradebookData(path, students, assignments, submissions)
+        return gradebook.read(course)
+    except gradebook.Unreadable as error:
+        raise ExportError(str(error)) from None
 
 
 def order_assignments(names):
@@ -248,7 +110,7 @@ def nbgrader_csv(course_dir, path=None):
     ``path`` defaults to ``<course>/grades.csv`` (nbgrader's own default).
     """
     course = _course(course_dir)
-    read_gradebook(course)  # a clear error before nbgrader makes an empty gradebook or a traceback
+    _book(course)  # a clear error before nbgrader makes an empty gradebook or a traceback
     from autograder.grade import nbgrader_commands
 
     target = Path(path).expanduser().resolve() if path else course / "grades.csv"
@@ -348,7 +210,7 @@ def canvas_csv(course_dir, path=None, assignments=None, roster=None):
     ``path`` defaults to ``<course>/reports/canvas_grades.csv``.
     """
     course = _course(course_dir)
-    book = read_gradebook(course)
+    book = _book(course)
     chosen = choose_assignments(book.assignments, assignments, course)
     if not book.students:
         raise ExportError(f"the gradebook {book.path} has no students yet: grade the course first")
@@ -356,7 +218,7 @@ def canvas_csv(course_dir, path=None, assignments=None, roster=None):
     columns = {a: _assignment_column(a, header) for a in chosen}
 
     lines = [[*CANVAS_COLUMNS, *columns.values()],
-             [POINTS_POSSIBLE, "", "", "", "", *[number(book.assignments[a]["max_score"]) for a in chosen]]]
+             [POINTS_POSSIBLE, "", "", "", "", *[number(book.assignments[a].max_score) for a in chosen]]]
     unmatched, body = [], []
     for student in book.students:
         if roster:
@@ -510,7 +372,7 @@ def gradescope(course_dir, out_dir=None, assignments=None):
     from autograder.grade import results
 
     course = _course(course_dir)
-    book = read_gradebook(course)
+    book = _book(course)
     records = results.read_all(course)
     chosen = choose_assignments(set(book.assignments) | set(records), assignments, course)
     base = Path(out_dir).expanduser().resolve() if out_dir else course / REPORTS_DIR / "gradescope"

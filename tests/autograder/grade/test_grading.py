@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from autograder.generate import samples
-from autograder.grade import nbgrader_commands
+from autograder.grade import gradebook, nbgrader_commands
 
 pytestmark = pytest.mark.slow
 BASICS = "python_basics"
@@ -71,7 +71,7 @@ def graded(tmp_path_factory):
 
 def test_sample_students_score_exactly_as_expected(graded):
     workdir, _, _ = graded
-    table = nbgrader_commands.scores(workdir, PLAIN)
+    table = gradebook.score_table(workdir, PLAIN)
     for (student, assignment), expected in samples.expected_scores(PLAIN).items():
         got = table[student, assignment]
         assert got is not None, (student, assignment)
@@ -83,7 +83,7 @@ def test_sample_students_score_exactly_as_expected(graded):
 
 
 def _score(workdir, student):
-    return nbgrader_commands.scores(workdir, [BASICS])[student, BASICS]
+    return gradebook.score_table(workdir, [BASICS])[student, BASICS]
 
 
 def test_unreadable_files_score_zero_with_a_note(graded):

@@ -1,5 +1,7 @@
 """Write graded submissions into nbgrader's gradebook and ``autograded/``, as ``nbgrader autograde`` does.
 
+One module: these are the steps of ``nbgrader autograde`` on one notebook, in their order, by one ``Writer``.
+
 Our grading engine runs the student's notebook elsewhere (``autograder.grade.runner``) and returns a
 graded notebook: every test cell carries our report as stdout and an ``execute_result`` with the
 points earned. This module is what ``nbgrader autograde`` does after it has executed a notebook,
@@ -19,7 +21,6 @@ formgrader keep working unchanged:
   renamed into place), the files submitted beside it (``timestamp.txt``, ...) and the assignment's
   support files from ``source/<assignment>/`` over them, with nbgrader's file permissions.
 """
-import datetime
 import json
 import logging
 import os
@@ -41,13 +42,12 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec,
                                     SaveAutoGrades)
 from sqlalchemy.exc import SAWarning
-from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.grade import lateness
 from autograder.files import replace_atomically
+from autograder.grade import lateness
+from autograder.grade.gradebook.config import load_config
+from autograder.grade.gradebook.reader import lateness_of
 
-CONFIG_FILE = "nbgrader_config.py"
 TEST_SUFFIX = "_tests"  # the grade_id of a function's test cell is <function>_tests
 
 # What ``nbgrader autograde`` runs on a submission before executing it, less ClearOutput (our
@@ -72,46 +72,6 @@ class Recorded:
     messages: list = field(default_factory=list)  # nbgrader's warnings while recording
     notebook_path: str = ""
     late: object = None  # a lateness.Late when it came after its deadline
-
-
-
-# --- the course's nbgrader configuration ----------------------------------------------------
-
-@contextmanager
-def _environment_kept():
-    """Undo changes a config file makes to ``os.environ`` (ours sets NNDL_GRADING for nbgrader's kernels)."""
-    saved = dict(os.environ)
-    try:
-        yield
-    finally:
-        for key in set(os.environ) - set(saved):
-            del os.environ[key]
-        os.environ.update(saved)
-
-
-def configured_course_id(course_dir):
-    """The ``course_id`` the course folder's ``nbgrader_config.py`` sets, read as text (None without one).
-
-    Read, not run: the hub (as root) and the exports look at a file the instructor writes.
-    """
-    try:
-        text = (Path(course_dir) / CONFIG_FILE).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    match = re.search(r"""^\s*c\.CourseDirectory\.course_id\s*=\s*['"]([^'"]+)['"]""", text, re.MULTILINE)
-    return match.group(1) if match else None
-
-
-def load_config(course_dir):
-    """The course's nbgrader configuration: ``nbgrader_config.py`` of ``course_dir`` (if any), with its root."""
-    course_dir = Path(course_dir).resolve()
-    config = Config()
-    if (course_dir / CONFIG_FILE).is_file():
-        with _environment_kept():
-            loaded = PyFileConfigLoader(CONFIG_FILE, path=str(course_dir)).load_config()
-        config.merge(loaded)
-    config.CourseDirectory.root = str(course_dir)
-    return config
 
 
 class _Collect(logging.Handler):
@@ -189,6 +149,16 @@ class Writer:
 
     def gradebook(self):
         return Gradebook(self.coursedir.db_url, self.coursedir.course_id)
+
+    def has_assignment(self, assignment):
+        """Whether the gradebook knows ``assignment`` (``nbgrader generate_assignment`` put it there)."""
+        with self.gradebook() as gb:
+            return assignment in {a.name for a in gb.assignments}
+
+    def late(self, assignment, student):
+        """The ``lateness.Late`` of the submission, once it is in the gradebook; None when on time."""
+        with self.gradebook() as gb:
+            return lateness_of(gb, assignment, student)
 
     def _resources(self, assignment, student, notebook_id):
         return {"unique_key": notebook_id, "output_files_dir": f"{notebook_id}_files",
@@ -301,8 +271,7 @@ class Writer:
             raise GradebookError(f"{student}/{assignment}: the result has no notebook")
         nb = nbformat.reads(json.dumps(notebook), as_version=4)  # sources as strings, as nbformat.read gives
         self._init_submission(assignment, student)
-        with self.gradebook() as gb:
-            late = lateness.of(gb, assignment, student)
+        late = self.late(assignment, student)
         resources = self._resources(assignment, student, notebook_id)
         with _collected_log() as (log, messages):
             nb, resources = self._run(SANITIZE, nb, resources, log)
@@ -377,46 +346,3 @@ def _complete_outputs(nb, scores):
         points = float(scores.get(function, 0.0))
         cell.outputs = list(cell.get("outputs", [])) + [nbformat.v4.new_output(
             "execute_result", data={"text/plain": repr(points)}, execution_count=cell.get("execution_count"))]
-
-
-# --- module-level conveniences ----------------------------------------------------------------
-
-def _per_submission(course_dir, assignment, value):
-    """``{student: value(submission)}`` of every submission of ``assignment`` in the gradebook (none: empty)."""
-    with Writer(course_dir).gradebook() as gb:
-        try:
-            submissions = gb.assignment_submissions(assignment)
-        except MissingEntry:
-            return {}
-        return {sub.student.id: value(sub) for sub in submissions}
-
-
-def scores(course_dir, assignment):
-    """``{student: (score, max_score)}`` of every submission of ``assignment`` in the gradebook."""
-    return _per_submission(course_dir, assignment, lambda sub: (float(sub.score), float(sub.max_score)))
-
-
-def cell_scores(course_dir, assignment):
-    """``{student: {grade_id: auto_score}}`` of every submission of ``assignment`` in the gradebook."""
-    return _per_submission(course_dir, assignment,
-                           lambda sub: {g.name: g.auto_score for nb in sub.notebooks for g in nb.grades})
-
-
-def late_penalties(course_dir, assignment):
-    """``{student: points}`` taken off ``assignment``'s submissions by the course's late policy (none: empty).
-
-    nbgrader's ``AssignLatePenalties`` stores them beside the scores, which stay as graded.
-    """
-    penalties = _per_submission(course_dir, assignment, lambda sub: sum(
-        float(nb.late_submission_penalty or 0.0) for nb in sub.notebooks))
-    return {student: points for student, points in penalties.items() if points > 0}
-
-
-def submission_timestamp(course_dir, assignment, student):
-    """The submission's timestamp in the gradebook (None when it has none or does not exist)."""
-    with Writer(course_dir).gradebook() as gb:
-        try:
-            ts = gb.find_submission(assignment, student).timestamp
-        except MissingEntry:
-            return None
-    return ts if isinstance(ts, datetime.datetime) else None
