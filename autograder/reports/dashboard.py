@@ -26,7 +26,8 @@ from autograder.checks.status import NOT_IMPLEMENTED, Status
 from autograder.files import write_text
 from autograder.grade import gradebook
 from autograder.reports import exports
-from autograder.reports.dashboard_page import plot_checks, plot_grades, plot_overview, render, slug
+from autograder.reports.dashboard_page import render, slug
+from autograder.reports.dashboard_plots import plot_checks, plot_grades, plot_overview
 
 DEFAULT_DIR = Path("reports") / "dashboard"
 MESSAGE_CHARS = 400

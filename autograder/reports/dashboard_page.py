@@ -1,7 +1,7 @@
-"""The class dashboard's page: its PNG plots (matplotlib's Agg canvas on ``Figure`` objects, no
-pyplot state) and its HTML (inline CSS from ``dashboard.css``, images by relative path, every
-string from the course escaped: messages come from student code). ``autograder.reports.dashboard``
-collects the numbers and writes the files.
+"""The class dashboard's page: its HTML (inline CSS from ``dashboard.css``, images by relative path,
+every string from the course escaped: messages come from student code). Its plots are drawn by
+``autograder.reports.dashboard_plots``; ``autograder.reports.dashboard`` collects the numbers and
+writes the files.
 """
 import html
 import re
@@ -10,133 +10,9 @@ import urllib.parse
 from pathlib import Path
 
 from autograder.grade import lateness
-from autograder.reports import exports
+from autograder.reports.text import number
 
-PUBLIC_COLOUR = "#2f6fb2"
-HIDDEN_COLOUR = "#d9822b"
-HIST_COLOUR = "#4c8bc9"
-INK = "#1f2933"
-MUTED = "#52606d"
 TOP_MISTAKES = 10
-
-
-# ----------------------------------------------------------------------------- the plots
-
-
-def _figure(width, height):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100, facecolor="white", layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _tidy(ax, grid_axis="y"):
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    for side in ("left", "bottom"):
-        ax.spines[side].set_color("#9aa5b1")
-    ax.tick_params(colors=MUTED, labelsize=10)
-    ax.grid(axis=grid_axis, color="#e4e7eb", linewidth=0.8)
-    ax.set_axisbelow(True)
-
-
-def _save(fig, path):
-    fig.savefig(path, format="png", dpi=100, facecolor="white")
-    return path
-
-
-def plot_grades(stats, path):
-    """Histogram of the percentage scores with the mean and median marked."""
-    from matplotlib.ticker import MaxNLocator, PercentFormatter
-
-    fig = _figure(7, 4)
-    ax = fig.add_subplot()
-    percents = stats.percents()
-    bins = [10.0 * i for i in range(11)]
-    ax.hist(percents, bins=bins, color=HIST_COLOUR, edgecolor="white", linewidth=1.5)
-    if percents:
-        mean, median = statistics.fmean(percents), statistics.median(percents)
-        ax.axvline(mean, color="#b83227", linestyle="--", linewidth=2, label=f"mean {mean:.0f}%")
-        ax.axvline(median, color=INK, linestyle=":", linewidth=2, label=f"median {median:.0f}%")
-        ax.legend(frameon=False, fontsize=10, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2,
-                  borderaxespad=0.1)
-    ax.set_ylim(0, max(1, ax.get_ylim()[1]) * 1.12)
-    ax.set_xlim(0, 100)
-    ax.set_xticks(bins)
-    ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel(f"score (% of {exports.number(stats.max_score)} points)", color=MUTED, fontsize=10)
-    ax.set_ylabel("submissions", color=MUTED, fontsize=10)
-    fig.suptitle(f"{stats.name}: grade distribution", color=INK, fontsize=12, x=0.015, ha="left")
-    _tidy(ax)
-    return _save(fig, path)
-
-
-def plot_checks(stats, path):
-    """Horizontal bars: the share of graded submissions failing each check, public and hidden apart."""
-    from matplotlib.patches import Patch
-    from matplotlib.ticker import PercentFormatter
-
-    rates = stats.checks
-    height = max(4.0, 0.3 * len(rates) + 1.5)
-    fig = _figure(7, height)
-    ax = fig.add_subplot()
-    positions = list(range(len(rates)))
-    colours = [HIDDEN_COLOUR if r.hidden else PUBLIC_COLOUR for r in rates]
-    wrong = [100.0 * (r.failed - r.not_implemented) / r.total if r.total else 0.0 for r in rates]
-    stub = [100.0 * r.not_implemented / r.total if r.total else 0.0 for r in rates]
-    ax.barh(positions, wrong, color=colours, height=0.68)
-    ax.barh(positions, stub, left=wrong, color=colours, alpha=0.35, height=0.68, hatch="///",
-            edgecolor="white", linewidth=0)
-    for y, r in zip(positions, rates):
-        ax.text(100.0 * r.rate + 1.5, y, f"{100 * r.rate:.0f}%  ({r.failed}/{r.total})", va="center",
-                fontsize=8.5, color=MUTED)
-    ax.set_yticks(positions)
-    ax.set_yticklabels([r.label for r in rates], fontsize=9)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 118)
-    ax.set_xticks([0, 25, 50, 75, 100])
-    ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
-    ax.set_xlabel("graded submissions failing the check", color=MUTED, fontsize=10)
-    fig.suptitle(f"{stats.name}: failure rate of every check", color=INK, fontsize=12, x=0.015, ha="left")
-    _tidy(ax, grid_axis="x")
-    ax.spines["bottom"].set_bounds(0, 100)
-    ax.tick_params(axis="y", labelsize=9)
-    handles = [Patch(color=PUBLIC_COLOUR, label="public check"), Patch(color=HIDDEN_COLOUR, label="hidden check"),
-               Patch(facecolor="#cbd2d9", hatch="///", edgecolor="white", label="not implemented")]
-    fig.legend(handles=handles, frameon=False, fontsize=9.5, loc="outside lower center", ncol=3)
-    return _save(fig, path)
-
-
-def plot_overview(dashboard, path):
-    """Every graded submission's percentage per assignment (dots), with the mean (a bar)."""
-    from matplotlib.ticker import PercentFormatter
-
-    rows = [a for a in dashboard.assignments if a.percents()]
-    fig = _figure(7, max(2.6, 0.75 * len(rows) + 1.4))
-    ax = fig.add_subplot()
-    for y, stats in enumerate(rows):
-        percents = sorted(stats.percents())
-        # a small deterministic spread, so that equal scores stay visible
-        offsets = [((i % 5) - 2) * 0.07 for i in range(len(percents))]
-        ax.scatter(percents, [y + o for o in offsets], s=42, color=HIST_COLOUR, alpha=0.75,
-                   edgecolors="white", linewidths=0.8, zorder=3)
-        mean = statistics.fmean(percents)
-        ax.plot([mean, mean], [y - 0.3, y + 0.3], color="#b83227", linewidth=2.5, zorder=4)
-    ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels([a.name for a in rows], fontsize=10)
-    ax.invert_yaxis()
-    ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_xlim(-3, 103)
-    ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
-    ax.set_xlabel("score (% of the assignment's points); red bar: mean", color=MUTED, fontsize=10)
-    _tidy(ax, grid_axis="x")
-    return _save(fig, path)
-
-
-# ----------------------------------------------------------------------------- the page
 
 
 def esc(value):
@@ -153,7 +29,7 @@ def slug(name):
 
 def _points_and_percent(points, max_score):
     pct = f" <span class=\"pct\">{100 * points / max_score:.0f}%</span>" if max_score else ""
-    return f"{esc(exports.number(points))}{pct}"
+    return f"{esc(number(points))}{pct}"
 
 
 CSS = (Path(__file__).with_name("dashboard.css")).read_text(encoding="utf-8")  # inlined: the page stands alone
@@ -170,7 +46,7 @@ def _summary_table(dashboard):
                  if figures else ["–"] * 4)
         rows.append(
             f"<tr><td><a href=\"#{esc(slug(a.name))}\">{esc(_title(a.name))}</a> <code>{esc(a.name)}</code></td>"
-            f"<td class=num>{esc(exports.number(a.max_score))}</td><td class=num>{len(a.scores)}</td>"
+            f"<td class=num>{esc(number(a.max_score))}</td><td class=num>{len(a.scores)}</td>"
             f"<td class=num>{len(a.pending)}</td><td class=num>{len(a.missing)}</td>"
             f"<td class=num>{len(a.problems)}</td>"
             + "".join(f"<td class=num>{c}</td>" for c in cells) + "</tr>")
@@ -215,7 +91,7 @@ def _plot(src, alt, heading, text):
 def _grades_plot(stats, src):
     percents, figures = stats.percents(), stats.figures()
     mean, median = statistics.fmean(percents), statistics.median(percents)
-    points = exports.number(stats.max_score)
+    points = number(stats.max_score)
     rows = "".join(f"<tr><th>{label}</th><td class=num>{_points_and_percent(figures[key], stats.max_score)}</td></tr>"
                    for label, key in (("mean", "mean"), ("median", "median"), ("lowest", "min"), ("highest", "max")))
     text = (f"<p>{len(percents)} graded submissions, out of {esc(points)} points: mean {mean:.1f}%, "

@@ -1,11 +1,12 @@
 """One student's feedback page: ``render(record)`` turns a result record into self-contained HTML.
 
+One module: one page, read from top to bottom, its sections in that order.
+
 The page (``autograder.grade.results`` records it from a graded submission) shows the score, every
 check with its verdict, messages and diagnosed mistakes, what happened to the kernel, and plots
 of the public model checks. It needs nothing else: inline CSS (``feedback.css``), plots as
 ``data:`` URIs, no JavaScript. Every string of the record is escaped (student code decides what
-error messages say). One page, read from top to bottom, is one module: the sections follow that
-order, which is why it is longer than most.
+error messages say).
 """
 import base64
 import datetime

@@ -1,6 +1,12 @@
-"""Plain text for the terminal: the one table formatter every command's table goes through, and the progress line."""
+"""Plain text: the one table formatter every command's table goes through, the progress line, a number of points."""
 import sys
 import time
+
+
+def number(value):
+    """A score as people write it: ``22``, ``7.5``, ``0.3333``."""
+    text = f"{float(value):.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
 
 
 def table(rows, widest=None):

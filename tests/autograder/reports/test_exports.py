@@ -7,6 +7,7 @@ import pytest
 from autograder.grade import gradebook, results
 from autograder.reports import exports
 from autograder.reports.exports import ExportError, UnmatchedStudents
+from autograder.reports.text import number
 
 ASSIGNMENTS = ["logistic_regression", "planar_classification"]
 STUDENTS = ["ada", "bo", "cy", "dee"]
@@ -47,7 +48,7 @@ def test_canvas_csv(graded_course, book, tmp_path):
     rows = read_csv(path)
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *ASSIGNMENTS]
     assert rows[1][0].strip() == "Points Possible"
-    assert rows[1][5:] == ["22", "28"] == [exports.number(book["ada", a][1]) for a in ASSIGNMENTS]
+    assert rows[1][5:] == ["22", "28"] == [number(book["ada", a][1]) for a in ASSIGNMENTS]
     students = {r[3]: r for r in rows[2:]}
     assert sorted(students) == STUDENTS and len(rows) == 6
     for student, row in students.items():
