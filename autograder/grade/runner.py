@@ -4,12 +4,8 @@
 kernel with our support package ``nndl/`` (never the student's copy), runs the notebook's code
 cells in order except the test cells (the grader's cells never run in the kernel), and records
 their outputs (``autograder.grade.kernel``). Then every check of the assignment sends the kernel a
-*probe request*: code that builds a private module from the source text of
-``autograder/nndl/plain.py`` and ``probes.py``, runs the probe on the kernel's user namespace
-with the check's plain inputs, and writes the answer as JSON between two markers that carry a
-fresh random nonce. The grader decodes that JSON with ``plain.decode`` (no pickle), rebuilds it
-as trusted data (``autograder.checks.received``: the kernel chooses neither a status nor a text a report
-shows), judges it with ``judge.judge`` and sums the scores: nothing the student's code prints,
+*probe request* (``autograder.grade.probe_request``) and the answer, rebuilt as trusted data, is
+judged here with ``judge.judge``; the scores are summed: nothing the student's code prints,
 patches or redefines can add a point. The seed, the reference and the judges stay in this
 process; nothing of the grader is imported into or sent to the kernel but the probes' source.
 
@@ -29,33 +25,18 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.checks import catalogue, judge, received
-from autograder.grade import plot_data, sandbox
-from autograder.grade.results import SubmissionResult
-from autograder.reports.cell_report import format_verdicts
-from autograder.grade.kernel import Budget, Outputs, ProbeStream, Session
-from autograder.grade.kernel import STREAM_LIMIT  # noqa: F401 (re-exported: the limits of the graded notebook)
+from autograder.checks import catalogue, judge
 from autograder.checks.spec import Verdict
 from autograder.checks.status import Status
-from autograder.nndl import plain
+from autograder.grade import plot_data, sandbox
+from autograder.grade.kernel import Session
+from autograder.grade.outputs import Budget, Outputs, ProbeStream
+from autograder.grade.probe_request import BOOTSTRAP, graded_functions, parse_probe_output, probe_code
+from autograder.grade.results import SubmissionResult
+from autograder.reports.cell_report import format_verdicts
 from autograder.threads import ONE_THREAD
 
-STUDENT_DIR = Path(plain.__file__).resolve().parent
-PROBE_MODULES = ("plain", "probes")  # built, in this order, inside the kernel from our own source text
-PROBE_RECURSION = 3000  # the recursion limit while a probe runs, whatever the student set (restored after)
 KERNEL_ENV = {"NNDL_GRADING": "1", **ONE_THREAD}  # what the kernel's environment gets; never the grading seed
-IO_MODULE = "_nndl_grader_io"  # where the kernel keeps its stdout before any student code runs
-BOOTSTRAP = f"""\
-import sys as _nndl_sys, types as _nndl_types
-_nndl_io = _nndl_types.ModuleType({IO_MODULE!r})
-_nndl_io.stdout = _nndl_sys.stdout
-_nndl_sys.modules[{IO_MODULE!r}] = _nndl_io
-del _nndl_sys, _nndl_types, _nndl_io
-try:
-    get_ipython().ask_exit = lambda: None  # exit() and quit() leave the kernel running
-except Exception:
-    pass
-"""
 
 
 @dataclass
@@ -96,93 +77,6 @@ def kernel_files(notebook_path, assignment, support_dir):
         if path.is_file() and "__pycache__" not in relative.parts and path.suffix != ".pyc":
             files[f"nndl/{relative.as_posix()}"] = path
     return files
-
-
-# ---------------------------------------------------------------- probes
-
-
-def probe_code(check, inputs, nonce):
-    """The code sent to the kernel for one probe: builds our probe modules from source, runs, prints.
-
-    Every builtin it uses comes from the ``builtins`` module itself, so a student's function
-    named ``compile``, ``exec`` or ``type`` changes nothing; the recursion limit is set to
-    ``PROBE_RECURSION`` while it runs (a student's lowered limit would otherwise decide, at
-    random depths, whether the answer comes back).
-    """
-    sources = {name: (STUDENT_DIR / f"{name}.py").read_text(encoding="utf-8") for name in PROBE_MODULES}
-    package = f"_nndl_probe_{nonce}"
-    return f"""\
-def {package}(namespace):
-    import builtins as B
-    import sys as S
-    out = B.getattr(S.modules.get({IO_MODULE!r}), "stdout", None) or S.stdout
-    limit = S.getrecursionlimit()
-    text = None
-    try:
-        S.setrecursionlimit({PROBE_RECURSION})
-        import types as T
-        sources = {sources!r}
-        root = T.ModuleType({package!r})
-        root.__path__ = []
-        modules = {{}}
-        S.modules[{package!r}] = root
-        try:
-            for name in {PROBE_MODULES!r}:
-                module = T.ModuleType({package!r} + "." + name)
-                module.__package__ = {package!r}
-                module.__dict__["__builtins__"] = B
-                S.modules[module.__name__] = module
-                B.exec(B.compile(sources[name], "<grader " + name + ">", "exec"), module.__dict__)
-                modules[name] = module
-        finally:
-            for name in [{package!r}] + [{package!r} + "." + n for n in {PROBE_MODULES!r}]:
-                S.modules.pop(name, None)
-        plain, probes = modules["plain"], modules["probes"]
-        inputs = plain.decode({plain.encode(inputs)!r})
-        options = plain.decode({plain.encode(check.options_for_probe())!r})
-        result = probes.run_probe(namespace, {check.probe!r}, {check.function!r}, inputs, options)
-        text = plain.encode(result)
-    except B.BaseException as exc:
-        name = "".join(c for c in B.type(exc).__name__ if c.isalnum() or c == "_")[:60] or "Exception"
-        text = '{{"status": "error", "type": "' + name + '", "message": "the probe failed in the kernel"}}'
-    finally:
-        try:
-            S.setrecursionlimit(limit)
-        except B.BaseException:
-            pass
-    out.write("\\n<<{nonce}>>" + text + "<</{nonce}>>\\n")
-    out.flush()
-try:
-    {package}(globals())
-finally:
-    del {package}
-"""
-
-
-def parse_probe_output(text, nonce, functions=None):
-    """The probe answer framed by ``nonce`` in ``text``, rebuilt as trusted data; None when malformed or absent.
-
-    ``functions``: the names a "missing" answer may name (default: every graded function of the course).
-    """
-    start, end = f"<<{nonce}>>", f"<</{nonce}>>"
-    if text.count(start) != 1 or text.count(end) != 1:
-        return None
-    body = text[text.index(start) + len(start):text.index(end)]
-    try:
-        frame = plain.decode(body)
-        return received.from_kernel(frame, _functions() if functions is None else functions)
-    except (ValueError, TypeError, KeyError, RecursionError, received.Malformed):
-        return None  # malformed JSON, arrays, numbers or fields: whatever the kernel sent, it is not a result
-
-
-def _functions(assignment=None):
-    """The graded functions of ``assignment`` (of every assignment when None), and the helpers probes call."""
-    from autograder.checks.namespace import ASSIGNMENTS
-
-    names = set()
-    for a in ([assignment] if assignment else ASSIGNMENTS):
-        names.update(c.function for c in catalogue.checks(a))
-    return names | {"forward_propagation", "L_model_forward", "compute_cost"}
 
 
 # ---------------------------------------------------------------- grading
@@ -316,7 +210,7 @@ def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, time
     for cell in nb.cells:  # what the student saved is not what ran here: fake outputs and scores go
         if cell.get("cell_type") == "code":
             cell.outputs, cell.execution_count = [], None
-    functions = _functions(assignment)
+    functions = graded_functions(assignment)
     try:
         if not session.start():
             return SubmissionResult(assignment=assignment, student=student, seed=seed, verdicts=[], scores={},

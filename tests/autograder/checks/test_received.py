@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import catalogue, judge, received
-from autograder.grade import runner
+from autograder.grade import probe_request
 from autograder.nndl import plain
 
 FUNCTIONS = {"sigmoid", "softmax"}
@@ -95,4 +95,4 @@ def test_the_judge_lists_a_few_unexpected_keys_not_all():
 
 def test_deep_nesting_from_the_kernel_is_not_a_result():
     body = "[" * 100_000 + "]" * 100_000
-    assert runner.parse_probe_output(f"<<N>>{{\"status\": \"ok\", \"value\": {body}}}<</N>>", "N") is None
+    assert probe_request.parse_probe_output(f"<<N>>{{\"status\": \"ok\", \"value\": {body}}}<</N>>", "N") is None

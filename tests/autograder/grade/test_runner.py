@@ -18,7 +18,7 @@ from nbgrader.utils import determine_grade
 from autograder.generate import samples
 from autograder.checks import catalogue, judge
 from autograder.checks.status import Status
-from autograder.grade import runner, kernel
+from autograder.grade import kernel, outputs, probe_request, runner
 from autograder.generate.course import repo_root
 from autograder.checks.namespace import reference_namespace
 from autograder.nndl import plain
@@ -102,8 +102,8 @@ def test_a_probe_request_returns_what_run_probe_returns(check):
     namespace = reference_namespace(LOGISTIC)
     inputs = judge.make_inputs(check, SEED)
     nonce = secrets.token_hex(16)
-    printed = run_probe_code(runner.probe_code(check, inputs, nonce), namespace)
-    received = runner.parse_probe_output(printed, nonce)
+    printed = run_probe_code(probe_request.probe_code(check, inputs, nonce), namespace)
+    received = probe_request.parse_probe_output(printed, nonce)
     direct = run_probe(reference_namespace(LOGISTIC), check.probe, check.function, inputs, check.options_for_probe())
     assert received["status"] == "ok"
     assert plain.encode(received) == plain.encode(direct)
@@ -115,14 +115,14 @@ def test_a_probe_request_leaves_no_trace_in_the_namespace_or_sys_modules():
     namespace = reference_namespace(BASICS)
     before_names, before_modules = set(namespace), set(sys.modules)
     nonce = secrets.token_hex(16)
-    run_probe_code(runner.probe_code(check, judge.make_inputs(check, SEED), nonce), namespace)
+    run_probe_code(probe_request.probe_code(check, judge.make_inputs(check, SEED), nonce), namespace)
     assert set(namespace) == before_names
     assert not [m for m in set(sys.modules) - before_modules if nonce in m]
 
 
 def test_a_probe_request_carries_neither_the_seed_nor_the_grader():
     check = next(c for c in catalogue.checks(BASICS) if c.hidden)
-    code = runner.probe_code(check, judge.make_inputs(check, SEED), "n" * 32)
+    code = probe_request.probe_code(check, judge.make_inputs(check, SEED), "n" * 32)
     assert str(SEED) not in code
     assert not re.search(r"(import|from) +(autograder|solutions|pickle)", code)
 
@@ -134,9 +134,9 @@ def test_a_probe_that_raises_anything_still_answers():
         raise KeyboardInterrupt
 
     nonce = secrets.token_hex(16)
-    printed = run_probe_code(runner.probe_code(check, judge.make_inputs(check, SEED), nonce),
+    printed = run_probe_code(probe_request.probe_code(check, judge.make_inputs(check, SEED), nonce),
                              {"basic_sigmoid": interrupts})
-    assert runner.parse_probe_output(printed, nonce)["status"] == "error"
+    assert probe_request.parse_probe_output(printed, nonce)["status"] == "error"
 
 
 @pytest.mark.parametrize("text", [
@@ -152,12 +152,12 @@ def test_a_probe_that_raises_anything_still_answers():
     "<<M>>{\"status\": \"ok\", \"value\": 1}<</M>>",  # another probe's nonce
 ])
 def test_malformed_or_foreign_probe_output_is_rejected(text):
-    assert runner.parse_probe_output(text, "N") is None
+    assert probe_request.parse_probe_output(text, "N") is None
 
 
 def test_probe_output_is_found_among_the_students_prints():
     text = "debug print\n<<N>>{\"status\": \"ok\", \"value\": [1.5, {\"__tuple__\": [2]}]}<</N>>\nmore\n"
-    assert runner.parse_probe_output(text, "N") == {"status": "ok", "value": [1.5, {"__tuple__": [2]}]}
+    assert probe_request.parse_probe_output(text, "N") == {"status": "ok", "value": [1.5, {"__tuple__": [2]}]}
 
 
 def test_staged_files_are_our_support_package_only(tmp_path):
@@ -294,7 +294,7 @@ def test_printed_passes_and_a_redefined_check_or_grade_score_nothing(tmp_path):
     assert nbgrader_total(result.notebook) == 0
     last = nbformat.from_dict(result.notebook).cells[-1]
     assert "output truncated by the grader" in "".join(o.get("text", "") for o in last.outputs)
-    assert sum(len(o.get("text", "")) for o in last.outputs) < 2 * runner.STREAM_LIMIT
+    assert sum(len(o.get("text", "")) for o in last.outputs) < 2 * outputs.STREAM_LIMIT
 
 
 @pytest.mark.slow

@@ -1,0 +1,114 @@
+"""The probe request: the code the grader sends a kernel to probe one check, and the reading of its answer.
+
+``probe_code`` builds, inside the kernel, a private module from the source text of
+``autograder/nndl/plain.py`` and ``probes.py``, runs the check's probe on the kernel's user
+namespace with the check's plain inputs, and writes the answer as JSON between two markers that
+carry a fresh random nonce. ``parse_probe_output`` decodes that JSON with ``plain.decode`` (no
+pickle) and rebuilds it as trusted data (``autograder.checks.received``: the kernel chooses
+neither a status nor a text a report shows). ``BOOTSTRAP`` runs first in every kernel, before any
+student code: it keeps the kernel's own stdout for the answers.
+"""
+from pathlib import Path
+
+from autograder.checks import catalogue, received
+from autograder.nndl import plain
+
+STUDENT_DIR = Path(plain.__file__).resolve().parent
+PROBE_MODULES = ("plain", "probes")  # built, in this order, inside the kernel from our own source text
+PROBE_RECURSION = 3000  # the recursion limit while a probe runs, whatever the student set (restored after)
+IO_MODULE = "_nndl_grader_io"  # where the kernel keeps its stdout before any student code runs
+BOOTSTRAP = f"""\
+import sys as _nndl_sys, types as _nndl_types
+_nndl_io = _nndl_types.ModuleType({IO_MODULE!r})
+_nndl_io.stdout = _nndl_sys.stdout
+_nndl_sys.modules[{IO_MODULE!r}] = _nndl_io
+del _nndl_sys, _nndl_types, _nndl_io
+try:
+    get_ipython().ask_exit = lambda: None  # exit() and quit() leave the kernel running
+except Exception:
+    pass
+"""
+
+
+def probe_code(check, inputs, nonce):
+    """The code sent to the kernel for one probe: builds our probe modules from source, runs, prints.
+
+    Every builtin it uses comes from the ``builtins`` module itself, so a student's function
+    named ``compile``, ``exec`` or ``type`` changes nothing; the recursion limit is set to
+    ``PROBE_RECURSION`` while it runs (a student's lowered limit would otherwise decide, at
+    random depths, whether the answer comes back).
+    """
+    sources = {name: (STUDENT_DIR / f"{name}.py").read_text(encoding="utf-8") for name in PROBE_MODULES}
+    package = f"_nndl_probe_{nonce}"
+    return f"""\
+def {package}(namespace):
+    import builtins as B
+    import sys as S
+    out = B.getattr(S.modules.get({IO_MODULE!r}), "stdout", None) or S.stdout
+    limit = S.getrecursionlimit()
+    text = None
+    try:
+        S.setrecursionlimit({PROBE_RECURSION})
+        import types as T
+        sources = {sources!r}
+        root = T.ModuleType({package!r})
+        root.__path__ = []
+        modules = {{}}
+        S.modules[{package!r}] = root
+        try:
+            for name in {PROBE_MODULES!r}:
+                module = T.ModuleType({package!r} + "." + name)
+                module.__package__ = {package!r}
+                module.__dict__["__builtins__"] = B
+                S.modules[module.__name__] = module
+                B.exec(B.compile(sources[name], "<grader " + name + ">", "exec"), module.__dict__)
+                modules[name] = module
+        finally:
+            for name in [{package!r}] + [{package!r} + "." + n for n in {PROBE_MODULES!r}]:
+                S.modules.pop(name, None)
+        plain, probes = modules["plain"], modules["probes"]
+        inputs = plain.decode({plain.encode(inputs)!r})
+        options = plain.decode({plain.encode(check.options_for_probe())!r})
+        result = probes.run_probe(namespace, {check.probe!r}, {check.function!r}, inputs, options)
+        text = plain.encode(result)
+    except B.BaseException as exc:
+        name = "".join(c for c in B.type(exc).__name__ if c.isalnum() or c == "_")[:60] or "Exception"
+        text = '{{"status": "error", "type": "' + name + '", "message": "the probe failed in the kernel"}}'
+    finally:
+        try:
+            S.setrecursionlimit(limit)
+        except B.BaseException:
+            pass
+    out.write("\\n<<{nonce}>>" + text + "<</{nonce}>>\\n")
+    out.flush()
+try:
+    {package}(globals())
+finally:
+    del {package}
+"""
+
+
+def parse_probe_output(text, nonce, functions=None):
+    """The probe answer framed by ``nonce`` in ``text``, rebuilt as trusted data; None when malformed or absent.
+
+    ``functions``: the names a "missing" answer may name (default: every graded function of the course).
+    """
+    start, end = f"<<{nonce}>>", f"<</{nonce}>>"
+    if text.count(start) != 1 or text.count(end) != 1:
+        return None
+    body = text[text.index(start) + len(start):text.index(end)]
+    try:
+        frame = plain.decode(body)
+        return received.from_kernel(frame, graded_functions() if functions is None else functions)
+    except (ValueError, TypeError, KeyError, RecursionError, received.Malformed):
+        return None  # malformed JSON, arrays, numbers or fields: whatever the kernel sent, it is not a result
+
+
+def graded_functions(assignment=None):
+    """The graded functions of ``assignment`` (of every assignment when None), and the helpers probes call."""
+    from autograder.checks.namespace import ASSIGNMENTS
+
+    names = set()
+    for a in ([assignment] if assignment else ASSIGNMENTS):
+        names.update(c.function for c in catalogue.checks(a))
+    return names | {"forward_propagation", "L_model_forward", "compute_cost"}
