@@ -30,7 +30,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.generate import samples
-from autograder.grade import nbgrader_commands
+from autograder.grade import gradebook, nbgrader_commands
 from autograder.checks.namespace import ASSIGNMENTS
 
 PLANS = list(samples.STUDENTS.values())
@@ -78,7 +78,7 @@ def run_nbgrader(workdir, assignments, seed):
         if result.returncode != 0:
             print(f"warning: nbgrader autograde {assignment} reported errors:\n{result.stderr[-1500:]}",
                   file=sys.stderr)
-    return time.monotonic() - start, nbgrader_commands.scores(workdir, assignments)
+    return time.monotonic() - start, gradebook.score_table(workdir, assignments)
 
 
 ENGINE_SCRIPT = """

@@ -518,11 +518,10 @@ def _grade_with_nbgrader(course):
     text, findings = {}, {}
     for _, stderr in logs:
         _split_log(stderr, text, findings)
-    names_graded = {s for a in ASSIGNMENTS for s, r in results.read_all(course, a).get(a, {}).items()
-                    if r.get("status") == "graded"}
+    names_graded = {s for a in ASSIGNMENTS for s, r in results.read_all(course, a).get(a, {}).items() if r.graded}
     for case in cases.CASES:
-        record = results.read(course, case.assignment, case.name) or {}
-        text[case.name] = "\n".join(record.get("messages", []) + [text.get(case.name, "")])
+        record = results.read(course, case.assignment, case.name)
+        text[case.name] = "\n".join((record.messages if record else []) + [text.get(case.name, "")])
     return SimpleNamespace(names=names_graded, failed=set(), text=text, findings=findings, peak_rss=peak,
                            logs=logs)
 
@@ -585,7 +584,7 @@ def test_case_is_graded_as_expected(corpus, case):
     assert recorded == pytest.approx(cells), why
     record = corpus.records[case.assignment][name]
     for key, value in case.record:
-        assert record.get(key) == value, (key, record.get(key))
+        assert getattr(record, key) == value, (key, getattr(record, key))
     graded = corpus.graded[name]
     assert graded is not None and graded.size <= case.max_notebook_bytes
     if graded.outputs is None:  # too large to read back here: it carries nothing to look for
@@ -625,7 +624,7 @@ def test_every_case_has_a_result_within_bounds(corpus):
         total = sum(points(assignment).values())
         for name, (score, max_score) in corpus.scores[assignment].items():
             assert 0.0 <= score <= max_score == total, name
-        assert {r["sandbox"] for r in corpus.records[assignment].values()} == {
+        assert {r.sandbox for r in corpus.records[assignment].values()} == {
             "rootless" if corpus.config == "nndl-user" else "full"}
 
 
