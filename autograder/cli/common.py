@@ -96,7 +96,7 @@ def course_folder(args):
 
 def require_gradebook(course, required=True):
     """Make sure ``course`` has a readable nbgrader gradebook (raises ``CommandError``; reads only)."""
-    import sqlite3
+    from autograder.grade.gradebook import Unreadable, table_names
 
     path = course / "gradebook.db"
     if not path.exists():
@@ -105,9 +105,8 @@ def require_gradebook(course, required=True):
                                "--course-dir) after grading with 'nndl grade'")
         return
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlite3.Error as exc:
+        tables = table_names(path)
+    except Unreadable as exc:
         raise CommandError(f"{path} is corrupt or not an nbgrader gradebook ({exc}); restore it from a backup "
                            "(nothing was changed)") from None
     if required and not {"student", "assignment"} <= tables:

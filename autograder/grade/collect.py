@@ -27,7 +27,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
@@ -36,6 +35,7 @@ from pathlib import Path, PurePosixPath
 from nbgrader.plugins import FileNameCollectorPlugin
 
 from autograder.errors import EXIT_USAGE
+from autograder.grade import gradebook
 from autograder.grade.collect_plan import CollectError, patterns, plan, read_archive
 
 PLAN_VARIABLE = "NNDL_COLLECT_PLAN"  # where PlanCollector, inside nbgrader, finds the plan
@@ -86,18 +86,6 @@ class CollectReport:
 # --------------------------------------------------------------------------- the course
 
 
-def gradebook_students(course_dir):
-    """The student ids in the course's gradebook, or None when there is none (or it cannot be read)."""
-    path = Path(course_dir) / "gradebook.db"
-    if not path.is_file():
-        return None
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            return {row[0] for row in db.execute("SELECT id FROM student")}
-    except sqlite3.Error:
-        return None
-
-
 def existing_submissions(course_dir, assignment):
     submitted = Path(course_dir) / "submitted"
     if not submitted.is_dir():
@@ -135,7 +123,7 @@ def collect_zip(archive, assignment, course_dir=".", regexp=None, force=False, p
                            f"run this in the course folder (or pass --course-dir), after nndl generate {assignment}")
     compiled = patterns(assignment, regexp)
     members = read_archive(archive)
-    known = gradebook_students(course_dir)
+    known = gradebook.student_ids(course_dir)
     existing = existing_submissions(course_dir, assignment)
     entries = plan(members, assignment, compiled, existing, force, custom=regexp is not None)
     report = CollectReport(assignment=assignment, archive=str(archive))

@@ -9,10 +9,11 @@ inputs are those of ``nndl/public_checks.json`` and the results are what the gra
 for the same checks. Nothing hidden is run, shown or even loaded into the report: no hidden
 check, input or message.
 
-``run`` returns a ``CheckReport``; ``format_report`` is the text a student reads, ``to_json``
-the same as plain data for scripts. A problem that stops the check (no such file, a notebook
-that is not valid JSON, an assignment that cannot be told) raises ``CheckError`` with one
-sentence saying what to do and the exit code of the command.
+``run`` returns a ``CheckReport``; ``nndl.report.format_report`` is the text a student reads (what
+the release's ``python -m nndl check`` prints too), ``to_json`` the same as plain data for scripts.
+A problem that stops the check (no such file, a notebook that is not valid JSON, an assignment
+that cannot be told) raises ``CheckError`` with one sentence saying what to do and the exit code
+of the command.
 """
 import json
 from dataclasses import dataclass, field
@@ -203,39 +204,6 @@ def _functions(record):
         order.setdefault(row.function, []).append(row)
     return [(f, sum(r.score for r in rows), sum(r.points for r in rows), all(r.passed for r in rows), rows)
             for f, rows in order.items()]
-
-
-def format_report(report):
-    """The text a student reads: a table of functions, what failed and why, and the total."""
-    from autograder.reports.text import table
-
-    record = report.record
-    lines = [f"{Path(report.notebook).name} ({report.assignment}): public checks", ""]
-    rows = [("function", "points", "result")]
-    details = []
-    for function, score, points, passed, checks in _functions(record):
-        rows.append((function, f"{score:g}/{points:g}", "pass" if passed else "FAIL"))
-        if passed:
-            continue
-        details += ["", f"{function}:"]
-        for row in checks:
-            if row.passed:
-                continue
-            details.append(f"  [FAIL] {row.description}")
-            details += [f"         {message}" for message in row.messages]
-            for mistake in row.mistakes:
-                hint = mistake.hint
-                details.append(f"         Looks like a known mistake: {mistake.title}. "
-                               f"{hint[:1].upper()}{hint[1:]}")
-    lines.append(table(rows))
-    lines += details
-    if report.messages:
-        lines += ["", "notes on the run:", *[f"  {m}" for m in report.messages]]
-    lines += ["", f"{report.score:g} of {report.max_score:g} public points; hidden checks run when your "
-                  "instructor grades."]
-    if not report.passed:
-        lines.append("Fix what failed, save the notebook and run nndl check again.")
-    return "\n".join(lines)
 
 
 def to_json(report):

@@ -8,9 +8,9 @@ has run, done with nbgrader's own code (the ``Writer``). Callers import from her
 from autograder.grade.gradebook.config import configured_course_id, load_config, open_gradebook
 from autograder.grade.gradebook.reader import (Assignment, Book, Student, Submission, Unreadable, cell_scores,
                                                late_penalties, lateness_of, read, score_table, scores,
-                                               submission_timestamp)
+                                               student_ids, submission_timestamp, table_names)
 from autograder.grade.gradebook.writer import GradebookError, Recorded, Writer
 
 __all__ = ["Assignment", "Book", "GradebookError", "Recorded", "Student", "Submission", "Unreadable", "Writer",
            "cell_scores", "configured_course_id", "late_penalties", "lateness_of", "load_config", "open_gradebook",
-           "read", "score_table", "scores", "submission_timestamp"]
+           "read", "score_table", "scores", "student_ids", "submission_timestamp", "table_names"]

@@ -5,6 +5,7 @@ its cells' scores, read through nbgrader's API without ever writing (it opens th
 under a course id it already has). ``Unreadable`` says in one sentence why there is no gradebook
 to read: none, an empty file, a corrupt one, an SQLite file that is no gradebook.
 """
+import contextlib
 import datetime
 import sqlite3
 import warnings
@@ -98,6 +99,28 @@ def _courses(path):
                          f"{', '.join(sorted(NBGRADER_TABLES - tables))}); restore it from a backup, "
                          "or grade the course again")
     return courses
+
+
+def table_names(path):
+    """The names of the tables of the SQLite file ``path``, opened read-only; ``Unreadable`` (SQLite's
+    own words) when it cannot be read."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+            return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.Error as error:
+        raise Unreadable(str(error)) from None
+
+
+def student_ids(course_dir):
+    """The ids of the students in the course's gradebook, or None when it has none or it cannot be read."""
+    path = Path(course_dir) / GRADEBOOK_FILE
+    if not path.is_file():
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+            return {row[0] for row in connection.execute("SELECT id FROM student")}
+    except sqlite3.Error:
+        return None
 
 
 def _course_id(course, courses):
