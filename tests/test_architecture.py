@@ -16,3 +16,13 @@ def test_architecture_names_every_subpackage_and_only_real_ones():
             continue
         candidates = [REPO / path, REPO / "autograder" / path]
         assert any(c.exists() for c in candidates), f"ARCHITECTURE.md names {path}, which is not in the tree"
+
+
+def test_a_long_module_says_why_it_is_one():
+    """No module of the grader over 300 lines without its reason at the top ("One module: ..." or "One file: ...")."""
+    unexplained = []
+    for path in sorted((REPO / "autograder").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") > 300 and not re.search(r"^One (module|file): ", text[:3000], re.MULTILINE):
+            unexplained.append(f"{path.relative_to(REPO)} ({text.count(chr(10))} lines)")
+    assert not unexplained, "long modules without a written reason: " + ", ".join(unexplained)

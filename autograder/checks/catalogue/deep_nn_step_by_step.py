@@ -1,5 +1,8 @@
 """Checks and known mistakes of assignment 4, deep_nn_step_by_step.
 
+One module: it is a declaration, read alongside the notebook; the inputs, the checks and the
+mistakes of one assignment, in the notebook's order.
+
 Inputs are drawn per seed with shapes and learning rates unlike the notebook's examples.
 Caches handed to the backward functions are self-consistent (``Z = W A_prev + b``, made by
 the reference forward pass), and no pre-activation lies within ``KINK`` of zero, so every

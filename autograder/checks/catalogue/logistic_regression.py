@@ -1,5 +1,8 @@
 """Checks and known mistakes of assignment 2, logistic_regression.
 
+One module: it is a declaration, read alongside the notebook; the inputs, the checks and the
+mistakes of one assignment, in the notebook's order.
+
 Shapes follow the notation of the course: ``w`` ``(n_x, 1)``, ``b`` a float, ``X`` ``(n_x, m)``,
 ``Y`` ``(1, m)`` of 0./1. Inputs vary with the seed in shapes and in hyperparameters (number of
 iterations, learning rate), so a hard-coded answer, learning rate or iteration count fails.

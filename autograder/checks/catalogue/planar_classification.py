@@ -1,5 +1,8 @@
 """Checks, known mistakes and correct alternatives of assignment 3, planar_classification.
 
+One module: it is a declaration, read alongside the notebook; the inputs, the checks and the
+mistakes of one assignment, in the notebook's order.
+
 Shapes: ``X (n_x, m)``, ``Y (1, m)``, ``W1 (n_h, n_x)``, ``b1 (n_h, 1)``, ``W2 (n_y, n_h)``,
 ``b2 (n_y, 1)``. Every cache handed to ``backward_propagation`` comes from the reference's
 forward pass, so ``A1 == tanh(Z1)`` and ``A2 == sigmoid(Z2)`` hold and both ways of writing the
