@@ -1,12 +1,15 @@
 """The mutation suite: every catalogued mistake, as a mutant of the reference, must be caught.
 
 A mutant is killed when it fails exactly the checks its mistake declares, and diagnosed when
-every check it fails names the mistake.
+every check it fails names the mistake. Beside the catalogue, the report counts the mistakes the
+generic diagnoses alone name (``nndl/relations.py``, run on the mutant's result against the
+reference's): on every check the mutant fails, and on at least one.
 """
 from dataclasses import dataclass
 
 from autograder.checks import catalogue, judge
 from autograder.checks.namespace import ASSIGNMENTS, reference_namespace, replace
+from autograder.nndl.judges import generic
 
 
 @dataclass
@@ -17,10 +20,16 @@ class MutantResult:
     expected: tuple  # the checks it must fail
     failed: tuple  # the checks it failed
     diagnosed: bool  # every failed check named the mistake
+    generic: tuple = ()  # the failed checks on which the generic diagnoses alone said something
 
     @property
     def killed(self):
         return bool(self.failed) and set(self.failed) == set(self.expected) and self.diagnosed
+
+    @property
+    def generic_everywhere(self):
+        """The generic diagnoses alone said something on every check the mutant failed."""
+        return bool(self.failed) and set(self.generic) == set(self.failed)
 
 
 def run_mutant(mistake, seed=0):
@@ -28,7 +37,18 @@ def run_mutant(mistake, seed=0):
     verdicts = judge.run_assignment(ns, mistake.assignment, seed=seed)
     failed = tuple(v.check for v in verdicts if not v.passed)
     diagnosed = all(mistake.name in v.diagnosis for v in verdicts if not v.passed)
-    return MutantResult(mistake.assignment, mistake.name, mistake.title, tuple(mistake.fails), failed, diagnosed)
+    named = tuple(c for c in failed if generic_diagnosis(catalogue.check(c), mistake.name, seed))
+    return MutantResult(mistake.assignment, mistake.name, mistake.title, tuple(mistake.fails), failed,
+                        diagnosed, named)
+
+
+def generic_diagnosis(check, mistake, seed):
+    """What the generic diagnoses alone say of the mutant's result on ``check`` (empty: nothing)."""
+    received = judge._expected(check.id, seed, mistake)
+    if received["status"] != "ok":
+        return []
+    expected = judge._expected(check.id, seed)["value"]
+    return generic(check, expected, received["value"], judge.make_inputs(check, seed), check.hidden)
 
 
 def run_suite(assignments=ASSIGNMENTS, seed=0, progress=None):
@@ -52,12 +72,13 @@ def _by_function(check_ids):
 
 
 def format_table(results):
-    """The table a person reads: mistake, failed checks, diagnosis, and the kill rate."""
-    rows = [("assignment", "mistake", "failed checks", "diagnosis", "killed")]
+    """The table a person reads: mistake, failed checks, diagnosis, the failed checks the generic
+    diagnoses name, and the kill rate."""
+    rows = [("assignment", "mistake", "failed checks", "diagnosis", "generic", "killed")]
     for r in results:
         rows.append((r.assignment, r.mistake, _by_function(r.failed) or "-",
                      "named" if r.diagnosed and r.failed else "NOT NAMED",
-                     "yes" if r.killed else "NO"))
+                     f"{len(r.generic)}/{len(r.failed)}" if r.generic else "-", "yes" if r.killed else "NO"))
     from autograder.reports.text import table
 
     lines = [table(rows, widest={2: 70})]
@@ -65,4 +86,7 @@ def format_table(results):
     rate = 100.0 * killed / len(results) if results else 0.0
     lines.append("")
     lines.append(f"kill rate: {killed}/{len(results)} = {rate:.0f} %")
+    everywhere, somewhere = sum(r.generic_everywhere for r in results), sum(bool(r.generic) for r in results)
+    lines.append(f"generic diagnoses alone: {everywhere} of {len(results)} mistakes named on every check they fail, "
+                 f"{somewhere} on at least one")
     return "\n".join(lines)

@@ -19,7 +19,7 @@ from autograder.checks.namespace import ASSIGNMENTS
 from autograder.nndl.plain import encode
 
 PACKAGE = "nndl"  # the name of the support package inside each assignment folder
-RUNTIME = ["plain.py", "compare.py", "probes.py", "judges.py", "checks.py",  # the check cells
+RUNTIME = ["plain.py", "compare.py", "relations.py", "probes.py", "judges.py", "checks.py",  # the check cells
            "report.py", "notebook.py", "__main__.py"]  # the check command, python -m nndl check
 _DIGITS = ["train_digits.h5", "test_digits.h5"]
 SUPPORT = {  # assignment -> (files from data/, files from solutions/)
