@@ -17,6 +17,7 @@ escaped (messages come from student code), and plots are drawn with matplotlib's
 ``Figure`` objects (no pyplot state). ``DashboardError`` says in one sentence why there is no
 dashboard: no gradebook, a corrupt one, no result records, an unknown assignment.
 """
+import collections
 import datetime
 import statistics
 from dataclasses import dataclass, field
@@ -87,6 +88,7 @@ class AssignmentStats:
     problems: list  # [Problem]
     unsandboxed: list = field(default_factory=list)  # students whose submission was graded without the sandbox
     late: dict = field(default_factory=dict)  # student -> seconds after the deadline (records' "late")
+    sandboxes: dict = field(default_factory=dict)  # sandbox mode the kernels ran in -> submissions (records')
 
     def percents(self):
         if not self.max_score:
@@ -188,6 +190,7 @@ def _assignment_stats(name, book, records):
     rates, mistakes, problems = {}, {}, []
     unsandboxed = sorted(s for s, r in recs.items() if r.sandbox == "unsandboxed")
     late = {s: r.late.seconds for s, r in sorted(recs.items()) if r.late}
+    sandboxes = dict(collections.Counter(r.sandbox for r in recs.values() if r.graded and r.sandbox).most_common())
     for student, record in sorted(recs.items()):
         problem = _problem(record)
         if problem:
@@ -215,7 +218,7 @@ def _assignment_stats(name, book, records):
     checks = sorted(rates.values(), key=lambda r: (order.get(r.check, (len(order),))[0], seen[r.check]))
     top = sorted(mistakes.values(), key=lambda m: (-len(m.students), m.title.casefold()))
     return AssignmentStats(name, float(max_score or 0.0), scores, sorted(pending), missing, len(recs),
-                           checks, top, problems, unsandboxed, late)
+                           checks, top, problems, unsandboxed, late, sandboxes)
 
 
 def collect(course_dir, assignments=None):

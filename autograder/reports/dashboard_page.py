@@ -140,6 +140,10 @@ def _assignment_section(stats, images):
         who = ", ".join(f"{student} ({lateness.span(seconds)})" for student, seconds in stats.late.items())
         body = (f"<p class=\"note late\"><strong>Submitted after the deadline:</strong> {esc(who)}. The "
                 "scores here are the gradebook's, after the course's late policy.</p>") + body
+    if stats.sandboxes:
+        modes = ", ".join(f"{esc(mode)} ({count})" for mode, count in stats.sandboxes.items())
+        body += (f"<p class=\"note sandbox\">Sandbox mode of the graded submissions' kernels: {modes}. "
+                 "Students' feedback pages do not name it (<code>nndl doctor</code> explains the modes).</p>")
     if stats.scores and not stats.checks:
         body += ("<p class=\"note\">No per-check results for this assignment: its submissions were graded "
                  "without <code>nndl grade</code>.</p>")

@@ -17,7 +17,7 @@ from pathlib import Path
 from autograder.checks.status import Status
 from autograder.grade import lateness
 from autograder.grade.record import Record
-from autograder.reports import plots
+from autograder.reports import dependencies, plots
 
 # status of a check -> (badge text, CSS class)
 BADGES = {
@@ -30,6 +30,10 @@ BADGES = {
     Status.CRASHED: ("CRASHED", "fail"),
 }
 
+
+# words of the grader's machinery: the sandbox and its mode are for the instructor's views, not this page
+INSTRUCTORS_WORDS = re.compile(r"\b(sandbox(ed)?|unsandboxed|rootless|cgroups?|namespaces?|probes?)\b", re.I)
+SANDBOX = re.compile(r"\bthe sandbox\b", re.I)
 
 # ------------------------------------------------------------------------------ small helpers
 
@@ -122,8 +126,12 @@ def _costs_text(figure):
     alt = "Line chart of the cost every {:g} iterations of training: yours".format(every)
     alt += f" ends at {mine:.4g}" if mine is not None else " has no finite value"
     alt += f", the reference's at {theirs:.4g}." if theirs is not None else "."
-    caption = (f"Your cost (blue dots, solid line) against the reference's (grey squares, dashed line) on the "
-               f"public check's data, recorded every {every:g} iterations.")
+    caption = (f"Your cost (blue dots on a thin line) over the reference's (the wide light-grey band beneath it) "
+               f"on the public check's data, recorded every {every:g} iterations.")
+    recorded = max((len(s) for s in (student, reference) if s is not None), default=0)
+    if 0 < recorded < plots.FEW_COSTS:
+        caption += (f" The cost every {every:g} iterations: {recorded} point{'s' if recorded != 1 else ''}, so the "
+                    "plot shows where training starts and ends more than the curve's shape.")
     if mine is not None and theirs is not None:
         caption += f" Your last recorded cost is {mine:.4g}, the reference's {theirs:.4g}."
         if abs(mine - theirs) > 1e-6 * max(1.0, abs(theirs)):
@@ -200,7 +208,14 @@ file name, and submit again. If it runs for you, tell your instructor and quote 
 </section>"""
 
 
-def _next_steps(record, score, max_score, functions):
+def _knock_on(record, functions):
+    """``{function: [the failing functions to fix first]}`` for the functions that lost points and call
+    another function that lost points on its own (``dependencies.first_causes``)."""
+    failing = [name for name, s, p, _, _ in functions if s < p]
+    return dependencies.first_causes(record.assignment, failing)
+
+
+def _next_steps(record, score, max_score, functions, causes):
     if max_score > 0 and score >= max_score:
         return ('<section class="card next" aria-labelledby="next"><h2 id="next">Full marks</h2>'
                 "<p>Every check passed, public and hidden. Well done!</p></section>")
@@ -212,39 +227,63 @@ def _next_steps(record, score, max_score, functions):
 <code>{_e(first)}</code>: replace <code>raise NotImplementedError()</code> by your code, then run the test
 cell below it. It runs the public checks listed here and tells you what to fix. Then go on to the next
 function: later functions build on earlier ones.</p></section>"""
-    items = []
+    owners = dependencies.mistake_functions(record.assignment)
+    own, knock_on = [], []
     for name, s, p, frows, timed_out in functions:
-        if s >= p:
-            continue
-        failing = [r for r in frows if not r.passed]
-        reasons = []
-        titles = []
-        for r in failing:
-            for m in r.mistakes:
-                if m.title and m.title not in titles:
-                    titles.append(m.title)
-        if titles:
-            reasons.append("looks like a known mistake: " + "; ".join(titles))
-        elif failing and all(r.status is Status.NOT_IMPLEMENTED for r in failing):
-            reasons.append("not implemented yet")
-        elif failing and all(r.hidden for r in failing):
-            reasons.append("passes the public checks but not the hidden ones: make sure it works for any "
-                           "shapes and values, not only for the notebook's examples")
-        if timed_out:
-            reasons.append("it ran out of time")
-        reason = f": {_e('; '.join(reasons))}" if reasons else ""
-        items.append(f'<li><a href="#{_anchor(name)}"><code>{_e(name)}</code></a> &mdash; '
-                     f"{_points(s, p)} points{reason}</li>")
+        if s < p:
+            theirs = [m for m, where in owners.items() if where in causes.get(name, ())]
+            why = [_e(reason) for reason in _reasons(frows, timed_out, theirs)]
+            if name in causes:
+                why.insert(0, _may_pass(causes[name]))
+            item = (f'<li><a href="#{_anchor(name)}"><code>{_e(name)}</code></a> &mdash; {_points(s, p)} points'
+                    f"{': ' + '; '.join(why) if why else ''}</li>")
+            (knock_on if name in causes else own).append(item)
     passed = sum(1 for r in rows if r.passed)
     lead = f"{passed} of {len(rows)} checks passed." if rows else "No check was run."
-    listing = f"<p>These functions lost points (details below):</p><ul>{''.join(items)}</ul>" if items else ""
+    first = next((name for name, s, p, _, _ in functions if s < p and name not in causes), None)
+    if first is not None:
+        called = any(first in fixes for fixes in causes.values())
+        lead += (f" Fix <code>{_e(first)}</code> first: it is the first function in your notebook that lost points"
+                 + (", and functions that call it lost points too." if called else "."))
+    listing = f"<p>These functions lost points (details below):</p><ul>{''.join(own)}</ul>" if own else ""
+    if knock_on:
+        listing += ("<p>These functions call one of those, so they may have lost points only because of it: run "
+                    f'their test cells again once it is fixed.</p><ul class="knock-on">{"".join(knock_on)}</ul>')
     return (f'<section class="card next" aria-labelledby="next"><h2 id="next">What to do next</h2>'
             f"<p>{lead} Read the messages of the failed checks below, fix your code, and run the test cells "
             f"in your notebook again before you resubmit.</p>{listing}</section>")
 
 
+def _reasons(rows, timed_out, elsewhere=()):
+    """Why a function lost points, in a few words each (none when its messages must say it).
+
+    ``elsewhere``: the known mistakes made in a function this one calls, told with that one.
+    """
+    failing = [r for r in rows if not r.passed]
+    reasons = []
+    titles = list(dict.fromkeys(m.title for r in failing for m in r.mistakes if m.title and m.name not in elsewhere))
+    if titles:
+        reasons.append("looks like a known mistake: " + "; ".join(titles))
+    elif failing and all(r.status is Status.NOT_IMPLEMENTED for r in failing):
+        reasons.append("not implemented yet")
+    elif failing and all(r.hidden for r in failing):
+        reasons.append("passes the public checks but not the hidden ones: make sure it works for any "
+                       "shapes and values, not only for the notebook's examples")
+    if timed_out:
+        reasons.append("it ran out of time")
+    return reasons
+
+
+def _may_pass(causes):
+    """``may pass once <code>f</code> is fixed (it calls it)``, for the failing functions a function calls."""
+    names = [f"<code>{_e(name)}</code>" for name in causes]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    verb, pronoun = ("is", "it") if len(names) == 1 else ("are", "them")
+    return f"may pass once {listed} {verb} fixed (it calls {pronoun})"
+
+
 def _run_alerts(record):
-    alerts = list(record.alerts)
+    alerts = [SANDBOX.sub("the grader", m) for m in record.alerts]
     if record.timed_out and not alerts:
         alerts.append("Some of your code ran out of time.")
     if not alerts:
@@ -297,16 +336,20 @@ def _row_html(row, shown):
             f'<td class="pts">{_points(row.score, row.points)}</td></tr>')
 
 
-def _function_section(name, score, points, rows, timed_out, figures):
+def _function_section(name, score, points, rows, timed_out, figures, fix_first=()):
     level = _level(score, points)
     anchor = _anchor(name)
     timeout = ' <span class="tag warn">timed out</span>' if timed_out else ""
     shown = set()
     body = "".join(_row_html(r, shown) for r in rows)
     plots_html = "".join(_figure_html(f) for f in figures)
+    knock_on = ""
+    if fix_first:
+        knock_on = (f'<p class="knock-on-note">This function {_may_pass(fix_first)}: fix '
+                    f"{'that' if len(fix_first) == 1 else 'those'} first, then run this test cell again.</p>")
     return f"""<section class="card function" id="{anchor}" aria-labelledby="{anchor}-h">
 <div class="fhead"><h3 id="{anchor}-h"><code>{_e(name)}</code></h3>
-<span class="fscore {level}">{_points(score, points)} points</span>{timeout}</div>
+<span class="fscore {level}">{_points(score, points)} points</span>{timeout}</div>{knock_on}
 <table><caption class="sr-only">Checks of {_e(name)}</caption>
 <thead><tr><th scope="col">Result</th><th scope="col">Check</th><th scope="col" class="pts">Points</th></tr></thead>
 <tbody>{body}</tbody></table>{plots_html}
@@ -318,9 +361,11 @@ def _footer(record):
     notes = [m for m in record.messages if m not in alerts]
     if record.status is Status.FAILED:
         notes = []
+    notes = [m for m in notes if not INSTRUCTORS_WORDS.search(m)]  # the dashboard and nndl grade tell those
     if record.sandbox == "unsandboxed":
-        notes.insert(0, "This submission was graded without the sandbox, as the instructor allowed: your code "
-                        "ran with the instructor's own permissions on the grading machine.")
+        notes.insert(0, "Your notebook was graded without the usual protection that keeps student code apart from "
+                        "the grading machine, as your instructor allowed: your code ran with the instructor's own "
+                        "permissions there.")
     items = "".join(f"<li>{_e(m)}</li>" for m in notes)
     took = ""
     if record.duration is not None and record.duration == record.duration:  # not NaN
@@ -343,6 +388,7 @@ def render(record, course_name="nndl", penalty=0.0):
         raise TypeError("a result record (an autograder.grade.record.Record) is needed")
     score, max_score = record.score, record.max_score
     functions = _functions(record)
+    causes = _knock_on(record, functions)
     by_function = {}
     for f in record.figures:
         by_function.setdefault(f.function, []).append(f)
@@ -351,11 +397,11 @@ def render(record, course_name="nndl", penalty=0.0):
         parts.append(_failed_section(record))
     else:
         parts.append(_run_alerts(record))
-        parts.append(_next_steps(record, score, max_score, functions))
+        parts.append(_next_steps(record, score, max_score, functions, causes))
     if functions:
         parts.append('<h2 class="sr-only">Checks by function</h2>')
     for name, s, p, rows, timed_out in functions:
-        parts.append(_function_section(name, s, p, rows, timed_out, by_function.pop(name, [])))
+        parts.append(_function_section(name, s, p, rows, timed_out, by_function.pop(name, []), causes.get(name, ())))
     leftover = "".join(_figure_html(f) for fs in by_function.values() for f in fs)
     if leftover:
         parts.append(f'<section class="card" aria-labelledby="plots"><h2 id="plots">Plots</h2>{leftover}</section>')

@@ -3,7 +3,8 @@
 Both functions take one entry of a result record's ``figures`` (``autograder.grade.plot_data``) and
 return PNG bytes, or None when the data cannot be drawn (missing, wrong shapes, not numbers):
 the caller then leaves the plot out. They never raise and never touch pyplot's global state:
-each plot is its own ``Figure`` drawn by the Agg canvas, in the grader's process.
+each plot is its own ``Figure`` drawn by the Agg canvas, in the grader's process
+(``costs_figure`` is the cost plot's ``Figure`` itself, before it becomes a PNG).
 """
 import functools
 import io
@@ -27,6 +28,7 @@ GRID = 200  # grid points per axis of the decision regions
 BLUE, ORANGE = "#1f5fa8", "#c8550f"
 REGION = {0: "#fbe3d2", 1: "#d5e5f5"}  # light tints of the two for the predicted regions
 INK, GREY = "#1d2939", "#667085"
+REFERENCE = "#c3cad5"  # the reference's cost curve: a wide light band under the student's line
 
 
 def _png(fig):
@@ -87,9 +89,22 @@ def cost_series(figure):
     return _series(figure.student), _series(figure.reference), _positive_number(figure.every, 100)
 
 
-@_never_raises
-def costs_png(figure):
-    """The student's cost curve against the reference's, as PNG bytes (None if nothing to draw)."""
+FEW_COSTS = 5  # fewer recorded costs than this: the caption says how few
+MAX_TICKS = 12  # up to this many recorded costs, the x axis is labelled at each one
+
+
+def cost_iterations(series, every):
+    """The iteration of each recorded cost: 0, ``every``, 2 ``every``, ..."""
+    return np.arange(series.size) * every
+
+
+def costs_figure(figure):
+    """The student's cost curve over the reference's, as a matplotlib ``Figure`` (None if nothing to draw).
+
+    The reference is a wide, light band drawn first, the student's a thin dark line with dots on top
+    of it: where the two curves are the same both stay visible. Every recorded cost is a marker and
+    the x axis is labelled at the recorded iterations, so a curve of a few points reads as such.
+    """
     student, reference, every = cost_series(figure)
     drawable = [s for s in (student, reference) if s is not None and np.isfinite(s).any()]
     if not drawable:
@@ -97,11 +112,11 @@ def costs_png(figure):
     fig = _new_figure()
     ax = fig.add_subplot()
     if reference is not None and np.isfinite(reference).any():
-        ax.plot(np.arange(reference.size) * every, reference, color=GREY, linestyle="--", marker="s",
-                markersize=6, linewidth=1.8, label="reference")
+        ax.plot(cost_iterations(reference, every), reference, color=REFERENCE, linewidth=9, solid_capstyle="round",
+                marker="o", markersize=15, zorder=2, label="reference")
     if student is not None and np.isfinite(student).any():
-        ax.plot(np.arange(student.size) * every, student, color=BLUE, marker="o", markersize=7,
-                linewidth=2.2, label="your cost")
+        ax.plot(cost_iterations(student, every), student, color=BLUE, marker="o", markersize=6, linewidth=2,
+                zorder=3, label="your cost")
     notes = []
     if student is None:
         notes.append("your function returned no costs to plot")
@@ -110,7 +125,11 @@ def costs_png(figure):
         notes.append(f"{bad} of your {student.size} costs are NaN or infinite: gaps in your line")
     if student is not None and reference is not None and student.size != reference.size:
         notes.append(f"you recorded {student.size} costs, the reference {reference.size}")
-    ax.set_xlabel("iteration")
+    longest = max(drawable, key=len)
+    if longest.size <= MAX_TICKS:
+        ax.set_xticks(cost_iterations(longest, every))
+    ax.margins(x=0.06, y=0.12)
+    ax.set_xlabel("iteration (a cost is recorded every {:g})".format(every))
     ax.set_ylabel("cost")
     ax.grid(True, color="#e4e7ec", linewidth=0.8)
     ax.legend(loc="best", frameon=False)
@@ -126,7 +145,14 @@ def costs_png(figure):
             "public check" + (", " + ", ".join(settings) if settings else ""))
     if notes:
         fig.supxlabel("\n".join(notes), fontsize=8, color=ORANGE)
-    return _png(fig)
+    return fig
+
+
+@_never_raises
+def costs_png(figure):
+    """``costs_figure`` as PNG bytes (None if nothing to draw)."""
+    fig = costs_figure(figure)
+    return None if fig is None else _png(fig)
 
 
 # ------------------------------------------------------------------ planar decision boundary

@@ -56,6 +56,7 @@ def test_counts_and_scores_are_the_gradebooks(board, graded_course):
         figures = stats.figures()
         assert figures["min"] == 0.0  # bo handed in the stubs
         assert figures["max"] == stats.max_score  # ada solved everything
+        assert sum(stats.sandboxes.values()) == 4 and all(stats.sandboxes)  # the mode each kernel ran in
 
 
 def test_check_failure_rates_agree_with_the_records(board, graded_course):
@@ -94,6 +95,7 @@ def test_the_page_and_its_plots(built):
         assert f"{name}-grades.png" in page and f"{name}-checks.png" in page
         assert f'id="{name}"' in page
     assert "<script" not in page
+    assert page.count("Sandbox mode of the graded submissions' kernels: ") == len(ASSIGNMENTS)  # not on students' pages
 
 
 def test_rendered_in_a_browser(built, browser, tmp_path):

@@ -23,7 +23,7 @@ from autograder.generate import samples
 from autograder.checks import catalogue, judge
 from autograder.grade import plot_data, results
 from autograder.grade.record import Record
-from autograder.reports import feedback, plots
+from autograder.reports import feedback, feedback_page, plots
 
 REPO = Path(__file__).resolve().parents[3]
 ASSIGNMENTS = ("logistic_regression", "planar_classification")
@@ -111,6 +111,23 @@ def figure(data):
     return plot_data.from_dict(data)
 
 
+def test_the_reference_curve_is_drawn_beneath_the_students_with_a_legend():
+    fig = plots.costs_figure(figure(a_costs()))
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    reference, student = lines["reference"], lines["your cost"]
+    assert list(reference.get_ydata()) == a_costs()["reference"]
+    assert reference.get_linewidth() > 2 * student.get_linewidth()  # wide: it shows around a matching line
+    assert reference.get_markersize() > student.get_markersize() and reference.get_zorder() < student.get_zorder()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["reference", "your cost"]
+    assert list(ax.get_xticks()) == [0, 100, 200, 300]  # every recorded cost at its iteration
+    assert all(line.get_marker() == "o" for line in (reference, student))
+    _, caption = feedback_page._costs_text(figure(a_costs()))
+    assert "The cost every 100 iterations: 4 points" in caption and "wide light-grey band" in caption
+    _, caption = feedback_page._costs_text(figure(a_costs(student=[1.0] * 6, reference=[1.0] * 6)))
+    assert "The cost every" not in caption  # enough points to see the shape: nothing to say
+
+
 @pytest.mark.parametrize("data", [
     {}, {"kind": "costs"}, a_costs(student="abc", reference=None), a_costs(student=[None, None], reference=None),
     a_costs(student=[[1, 2], [3]], reference={"a": 1}), a_boundary(X=np.zeros((3, 40))),
@@ -151,7 +168,7 @@ def test_a_record_renders_as_a_self_contained_page():
     assert "PASS" in text and "ERROR" in text and "public" in text and "hidden" in text
     assert "Looks like a known mistake: the sum instead of the mean. Divide by m." in text
     assert "ValueError: shapes (1,3) and (4,1) not aligned" in text
-    assert "The kernel ran in sandbox mode 'full'." in text
+    assert "sandbox mode" not in text  # a note for the instructor's views (the dashboard, nndl grade)
     assert "nndl 2025" in text and "zoe" in text
     # nothing to fetch: no scripts, no stylesheets, images inline, links only within the page
     assert "<script" not in page.lower() and "<link" not in page.lower()
@@ -159,6 +176,57 @@ def test_a_record_renders_as_a_self_contained_page():
     assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
     assert all(h.startswith("#") for h in re.findall(r'href="([^"]*)"', page))
     assert all(alt.strip() for alt in re.findall(r'<img [^>]*alt="([^"]*)"', page))
+
+
+JARGON = re.compile(r"\b(sandbox\w*|unsandboxed|rootless|cgroups?|probes?|mode|full)\b(?! marks)", re.IGNORECASE)
+
+
+def test_a_students_page_holds_no_jargon_of_the_grader():
+    memory = ("The kernel's processes used more than 2 GiB together while running cell 4; the sandbox stopped them.")
+    record = a_record(sandbox="unsandboxed", unenforced=["the network (no network namespace)"],
+                      messages=["The kernel ran in sandbox mode 'full'.", "cgroup v2 memory limit: 2 GiB", memory],
+                      alerts=[memory], crashed=True)
+    text = page_text(rendered(record))
+    assert not JARGON.findall(text), JARGON.findall(text)
+    assert "the grader stopped them" in text  # the alert stays, in plain words
+    assert "graded without the usual protection" in text  # and so does the note that matters to the student
+
+
+def knock_on_record():
+    """A logistic_regression record where propagate is wrong, so optimize and model fail with it."""
+    def row(function, status, mistakes=()):
+        score = 1.0 if status == "passed" else 0.0
+        return {"check": f"logistic_regression/{function}/public", "function": function, "description": function,
+                "hidden": False, "points": 1.0, "score": score, "status": status, "messages": [],
+                "mistakes": [{"name": n, "title": t, "hint": "h"} for n, t in mistakes]}
+    propagate_mistake = next(m for m in catalogue.mistakes("logistic_regression") if m.function == "propagate")
+    mistake = [(propagate_mistake.name, propagate_mistake.title)]
+    rows = [row("sigmoid", "passed"), row("propagate", "failed", mistake), row("optimize", "failed", mistake),
+            row("predict", "passed"), row("model", "failed")]
+    functions = {r["function"]: {"score": r["score"], "max_score": 1.0} for r in rows}
+    return a_record(assignment="logistic_regression", checks=rows, functions=functions, score=2.0, max_score=5.0,
+                    messages=[]), propagate_mistake.title
+
+
+def next_steps_text(page):
+    start = page.index('<h2 id="next">')
+    return page_text(page[start:page.index("</section>", start)])
+
+
+def test_the_first_function_to_fix_is_named_and_its_callers_are_knock_on():
+    record, title = knock_on_record()
+    page = rendered(record)
+    text = next_steps_text(page)
+    assert "2 of 5 checks passed. Fix propagate first: it is the first function in your notebook that lost points, " \
+           "and functions that call it lost points too." in text
+    own, knock_on = text.split("These functions call one of those")
+    assert f"propagate — 0 / 1 points: looks like a known mistake: {title}" in own
+    assert "optimize" not in own and "model" not in own  # not listed as problems of their own
+    assert "optimize — 0 / 1 points: may pass once propagate is fixed (it calls it)" in knock_on
+    assert "model — 0 / 1 points: may pass once propagate is fixed (it calls it)" in knock_on
+    assert title not in knock_on  # propagate's mistake is told with propagate
+    section = page[page.index('id="f-optimize"'):]
+    assert "This function may pass once propagate is fixed (it calls it): fix that first" in page_text(section)
 
 
 def test_student_controlled_strings_are_escaped():
@@ -271,6 +339,21 @@ def test_every_sample_student_renders(graded_course):
                 for name in samples.STUDENTS[student][assignment]:
                     title = catalogue.mistake(assignment, name).title
                     assert f"Looks like a known mistake: {title}." in text, (student, name)
+
+
+@pytest.mark.slow
+def test_sample_pages_name_the_first_function_to_fix_and_no_jargon(graded_course):
+    found = sample_records(graded_course)
+    for assignment, first, knock_on in (("logistic_regression", "propagate", ("optimize", "model")),
+                                        ("planar_classification", "backward_propagation", ("nn_model",))):
+        text = next_steps_text(feedback.render(found[assignment]["cy"]))
+        assert f"Fix {first} first: it is the first function in your notebook that lost points" in text
+        for name in knock_on:
+            assert f"{name} — 0 / " in text and f"may pass once {first} is fixed (it calls it)" in text
+    for records in found.values():
+        for record in records.values():
+            text = page_text(feedback.render(record))
+            assert not JARGON.findall(text), (record.student, JARGON.findall(text))
 
 
 @pytest.fixture(scope="module")
