@@ -7,10 +7,12 @@ results agree (``agrees``), which is how a student's result is matched to a know
 """
 import numpy as np
 
-from .compare import compare
+from .compare import Tolerance, compare
 from .probes import EPSILON
+from .relations import number_of_examples, relations
 
 GRADIENT_THRESHOLD = 1e-7
+GRADIENT_TOLERANCE = Tolerance(rtol=1e-5, atol=1e-8)  # centred differences are not exact
 
 
 def values(check, expected, received, inputs):
@@ -66,7 +68,10 @@ def _accuracy(pred, Y):
 
 
 def model(check, expected, received, inputs):
-    """A training function: the result (costs, parameters, predictions) and the accuracies it reaches."""
+    """A training function: the result (costs, parameters, predictions) and the accuracies it reaches.
+
+    An accuracy above the reference's is said as good news, never a reason for failing.
+    """
     passed, messages = values(check, expected, received, inputs)
     accuracy = check.options.get("accuracy")
     if accuracy is not None:
@@ -75,9 +80,14 @@ def model(check, expected, received, inputs):
                 continue
             if got_acc is None or exp_acc is None:
                 messages.append(f"{name} accuracy could not be computed from the result")
+                passed = False
+            elif got_acc > exp_acc:
+                messages.append(f"{name} accuracy is {got_acc:.2f} %, better than the reference's "
+                                f"{exp_acc:.2f} %: good, and no reason for failing")
             elif abs(got_acc - exp_acc) > check.options.get("accuracy_gap", 0.0):
                 messages.append(f"{name} accuracy is {got_acc:.2f} %, the reference reaches {exp_acc:.2f} %")
-    return not messages, messages
+                passed = False
+    return passed, messages
 
 
 JUDGES = {"values": values, "gradient": gradient, "model": model}
@@ -118,4 +128,22 @@ def decide(check, received, expected, inputs, mistakes=(), hidden=False):
         return "passed", [], []
     names = [name for name, result in mistakes
              if result["status"] == "ok" and agrees(check, result["value"], received["value"], inputs)]
-    return "failed", messages, names
+    return "failed", messages + generic(check, expected, received["value"], inputs, hidden), names
+
+
+def generic(check, expected, received, inputs, hidden=False):
+    """The generic diagnoses of a failed check: how the student's result relates to the reference's
+    (a constant factor, a transpose, a broadcast, keys or items moved), whatever the mistake."""
+    m = number_of_examples(inputs)
+    if check.judge != "gradient":
+        where = check.options.get("where", f"{check.function}(...)")
+        return relations(expected, received, check.tolerance, m, hidden, where)
+    analytic = received.get("analytic") if isinstance(received, dict) else None
+    if not isinstance(analytic, dict):
+        return []
+    keys = [key for key in expected["plus"] if key in analytic]
+    numeric = {key: (expected["plus"][key] - expected["minus"][key]) / (2 * EPSILON) for key in keys}
+    tol = Tolerance(max(check.tolerance.rtol, GRADIENT_TOLERANCE.rtol),
+                    max(check.tolerance.atol, GRADIENT_TOLERANCE.atol))
+    return relations(numeric, {key: analytic[key] for key in keys}, tol, m, hidden,
+                     f"gradient check: {check.function}(...)")

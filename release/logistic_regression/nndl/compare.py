@@ -110,10 +110,10 @@ def _value_problem(where, expected, received, tol, rules):
             f"(relative error {worst / scale:.3g}, tolerance rtol={tol.rtol:g})")
 
 
-def _item_names(where, count):
-    """Each item of a returned tuple by its name in the contract, when ``where`` gives them.
+def contract_names(where, count):
+    """``(head, names)``: the items of a returned tuple as the contract in ``where`` names them.
 
-    ``linear_backward(...) = (dA_prev, dW, db)`` names its third item ``db of linear_backward(...)``;
+    ``linear_backward(...) = (dA_prev, dW, db)`` gives ``("linear_backward(...)", ["dA_prev", "dW", "db"])``;
     None when ``where`` names no items, or not as many as there are.
     """
     head, sep, tail = where.rpartition(" = (")
@@ -122,6 +122,19 @@ def _item_names(where, count):
     names = [name.strip() for name in tail[:-1].split(",")]
     if len(names) != count or not all(name.isidentifier() for name in names):
         return None
+    return head, names
+
+
+def item_names(where, count):
+    """Each item of a returned tuple by its name in the contract, when ``where`` gives them.
+
+    ``linear_backward(...) = (dA_prev, dW, db)`` names its third item ``db of linear_backward(...)``;
+    None when ``where`` names no items, or not as many as there are.
+    """
+    contract = contract_names(where, count)
+    if contract is None:
+        return None
+    head, names = contract
     return [f"{name} of {head}" for name in names]
 
 
@@ -155,7 +168,7 @@ def compare(expected, received, tol=Tolerance(), rules=Rules(), where="the resul
         if len(e) != len(r):
             return [f"{where} should have {len(e)} items but has {len(r)}"]
         problems = []
-        names = _item_names(where, len(e))
+        names = item_names(where, len(e))
         for i, (ei, ri) in enumerate(zip(e, r)):
             problems += compare(ei, ri, tol, rules, names[i] if names else f"{where}[{i}]")
         return problems
