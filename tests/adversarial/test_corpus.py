@@ -606,7 +606,7 @@ def test_case_is_graded_as_expected(corpus, case):
     if case.hidden_input_of:
         check = catalogue.check(f"{case.assignment}/{case.hidden_input_of}/hidden")
         hidden = np.asarray(judge.make_inputs(check, cases.SEED)["args"][0])
-        for text in (graded.reports[case.hidden_input_of], json.dumps(record)):
+        for text in (graded.reports[case.hidden_input_of], json.dumps(record.to_dict())):
             assert str(hidden.shape) not in text and repr(float(hidden.flat[0])) not in text, text[:2000]
     if case.finding:
         assert any(case.finding in f for f in corpus.findings.get(name, [])), corpus.findings.get(name)
