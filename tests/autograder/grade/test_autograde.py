@@ -260,7 +260,7 @@ def test_allowing_the_risk_grades_and_every_report_says_so(template, tmp_path, u
     assert results.read(course, BASICS, "ada").sandbox == "unsandboxed"
     pages = _nndl(user, course, env, "feedback", BASICS, "-q")
     assert pages.returncode == 0, pages.stderr
-    assert "graded without the sandbox" in (course / "feedback/ada" / BASICS / feedback.REPORT_NAME).read_text()
+    assert "graded without the usual protection" in (course / "feedback/ada" / BASICS / feedback.REPORT_NAME).read_text()
     board = _nndl(user, course, env, "dashboard", "-q")
     assert board.returncode == 0, board.stderr
     assert "Graded without the sandbox" in (course / "reports/dashboard/index.html").read_text()
