@@ -1,6 +1,7 @@
 """Tests of nndl_data.loader: shapes, dtypes and counts, search order, and every DataError."""
 
 import os
+import re
 from pathlib import Path
 
 import h5py
@@ -197,19 +198,49 @@ def test_missing_classic_files_say_how_to_supply_them(fake_data_dir):
     assert "NNDL_DATA_DIR" in message and "nndl data install-classic" in message
 
 
-def test_a_students_copy_names_no_instructor_tool(tmp_path):
-    """The loader copied into a release (nndl/loader.py) tells the student whom to ask, not a tool they lack."""
+def _students_loader(monkeypatch, data_dir):
+    """data/loader.py loaded under the name it has in a release (nndl.loader), its DATA_DIR at ``data_dir``."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("nndl.loader", loader.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "DATA_DIR", data_dir)
+    return module
+
+
+def _says_what_a_student_can_do(message):
+    """Ask the instructor for the files, or use the default digits (how: NNDL_IMAGE_SET); no instructor command."""
+    assert "ask your instructor for train_catvnoncat.h5 and test_catvnoncat.h5" in message, message
+    assert "use the default image set" in message and "NNDL_IMAGE_SET" in message, message
+    assert 'leave NNDL_IMAGE_SET\n    unset, or set it to "digits"' in message, message
+    assert 'the notebook uses "digits"' in message, message
+    assert not re.search(r"\bnndl (data|generate|figures)\b|install-classic|\brun:", message), message
+
+
+def test_a_students_copy_says_what_the_student_can_do(fake_data_dir, monkeypatch):
+    students = _students_loader(monkeypatch, fake_data_dir)
+    with pytest.raises(students.DataError) as err:
+        students.load_dataset("catvnoncat")
+    message = str(err.value)
+    assert "train_catvnoncat.h5 not found" in message
+    assert str(fake_data_dir / "catvnoncat") in message  # where to copy the files the instructor gives
+    _says_what_a_student_can_do(message)
+
+
+def test_the_release_copy_says_what_the_student_can_do():
+    """The loader as a release ships it (nndl/loader.py), run as a student's notebook runs it."""
     import subprocess
     import sys
 
     release = Path(__file__).resolve().parents[2] / "release" / "logistic_regression"
     code = ("from nndl.loader import load_dataset\ntry:\n    load_dataset('catvnoncat')\n"
             "except Exception as exc:\n    print(exc)")
-    env = {k: v for k, v in os.environ.items() if k != "NNDL_DATA_DIR"}
+    env = {k: v for k, v in os.environ.items() if k not in ("NNDL_DATA_DIR", "NNDL_IMAGE_SET")}
     done = subprocess.run([sys.executable, "-c", code], cwd=release, env=env, capture_output=True, text=True,
                           timeout=120)
     assert "train_catvnoncat.h5 not found" in done.stdout, done.stdout + done.stderr
-    assert "ask your instructor" in done.stdout and "install" not in done.stdout.split("supply them")[1]
+    _says_what_a_student_can_do(done.stdout)
 
 
 def test_wrong_classic_file_fails_the_checksum(tmp_path):

@@ -22,6 +22,7 @@ import numpy as np
 
 DATA_DIR = Path(__file__).resolve().parent
 ENV_VAR = "NNDL_DATA_DIR"
+IMAGE_SET_VAR = "NNDL_IMAGE_SET"  # read by the notebooks, which load "digits" when it is not set
 CLASSIC = "catvnoncat"
 CLASSIC_SHA256 = {
     "train_catvnoncat.h5": "fbe56ab67c3ae28d564e3a644189117976d6b31af0a3ce9bb17dbf22908af242",
@@ -51,16 +52,24 @@ def _search_dirs(data_dir, classic=False):
 
 
 def _how_to_supply_classic():
+    """What to do when the classic files are missing: the instructor's ways, or a student's in a student's copy."""
     dest = DATA_DIR / CLASSIC
-    text = (
+    files = "train_catvnoncat.h5 and test_catvnoncat.h5"
+    if __name__.split(".")[0] != "nndl_data":  # a student's copy (nndl/loader.py): no instructor tool is there
+        return (
+            "The classic cat / non-cat files are not distributed with the course. Either\n"
+            f"  - ask your instructor for {files} and copy them into\n"
+            f"    {dest}/ (or set {ENV_VAR} to the folder that holds them), or\n"
+            f"  - use the default image set, the digits that come with the assignment: leave {IMAGE_SET_VAR}\n"
+            f'    unset, or set it to "digits", in the shell you start Jupyter from (the notebook uses "digits"\n'
+            f"    when {IMAGE_SET_VAR} is not set); then restart Jupyter and run the notebook from the top."
+        )
+    return (
         "The classic cat / non-cat files are not distributed with this project; to supply them,\n"
-        f"  - copy train_catvnoncat.h5 and test_catvnoncat.h5 into {dest}/ , or\n"
-        f"  - set {ENV_VAR} to the folder that holds them"
+        f"  - copy {files} into {dest}/ , or\n"
+        f"  - set {ENV_VAR} to the folder that holds them, or\n"
+        "  - run: nndl data install-classic /folder/with/the/files"
     )
-    if __name__.split(".")[0] != "nndl_data":  # a student's copy (nndl/loader.py): the instructor's tools are not there
-        return text + " (ask your instructor where they are)"
-    return text + ", or\n  - run: nndl data install-classic /folder/with/the/files"
-
 
 
 def _find(file_name, dirs, classic=False):
@@ -205,7 +214,7 @@ def load_extra_datasets(data_dir=None):
 
     Returns:
         noisy_circles, noisy_moons, blobs, gaussian_quantiles -- each a tuple
-        ``(X (200, 2) float64, y (200,) int64)``, labels 0/1 (blobs: six centres, label % 2)
+        ``(X (200, 2) float64, y (200,) int64)``, labels 0/1 (blobs: six centers, label % 2)
     """
     path = _find("planar.h5", _search_dirs(data_dir))
     names = ("noisy_circles", "noisy_moons", "blobs", "gaussian_quantiles")
