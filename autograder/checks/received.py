@@ -12,7 +12,11 @@ to be the student's own result and rebuilds the rest from fields it validates:
   diagnosis and for public checks: a hidden check's report names the type alone (``judge.judge``);
 - a missing function is named only when it is one of the assignment's functions;
 - the value is copied with every string, name and container capped (``capped``), so that no
-  report quotes a 20 MB class name or lists 700,000 keys.
+  report quotes a 20 MB class name or lists 700,000 keys;
+- the recorded calls (``calls``: the student's other functions the checked one called, for the
+  judge's replay) are kept only when every one names a function of the assignment, carries a key
+  of the probe's form and a capped result; otherwise none is kept, and the check is judged
+  without a replay.
 
 The result has the shape ``judge.judge`` reads (``{"status": ..., "value" | "error": ...}``).
 """
@@ -28,6 +32,8 @@ MESSAGE_LIMIT = 300  # characters of an exception's message (public checks only)
 TEXT_LIMIT = 200  # characters of any string inside a result
 ITEMS_LIMIT = 100_000  # entries of one list or dict inside a result
 DEPTH_LIMIT = 40  # nesting of a result (the probe itself stops at 20)
+CALLS_LIMIT = 100_000  # recorded calls kept of one probe
+_KEY = re.compile(r"[0-9a-f]{64}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
@@ -103,7 +109,11 @@ def from_kernel(frame, functions=()):
     if status == "ok":
         if "value" not in frame:
             raise Malformed("a result without a value")
-        return {"status": "ok", "value": capped(frame["value"])}
+        answer = {"status": "ok", "value": capped(frame["value"])}
+        calls = _calls(frame.get("calls"), functions)
+        if calls is not None:
+            answer["calls"] = calls
+        return answer
     if status == "not implemented":
         return {"status": "not implemented"}
     if status == "missing":
@@ -119,6 +129,22 @@ def from_kernel(frame, functions=()):
     message = clip(message, MESSAGE_LIMIT)
     return {"status": "error", "type": kind, "message": message,
             "error": f"{kind}: {message}" if message else kind}
+
+
+def _calls(calls, functions):
+    """The recorded calls of a probe answer, validated, or None when there are none or any is malformed."""
+    if not isinstance(calls, list) or len(calls) > CALLS_LIMIT:
+        return None
+    kept = []
+    for call in calls:
+        if not (isinstance(call, list) and len(call) == 3 and isinstance(call[0], str) and call[0] in functions
+                and isinstance(call[1], str) and _KEY.fullmatch(call[1])):
+            return None
+        try:
+            kept.append([call[0], call[1], capped(call[2])])
+        except Malformed:
+            return None
+    return kept
 
 
 def grader_error(sentence, kind="GradingError"):

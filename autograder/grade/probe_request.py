@@ -10,7 +10,7 @@ student code: it keeps the kernel's own stdout for the answers.
 """
 from pathlib import Path
 
-from autograder.checks import catalogue, received
+from autograder.checks import catalogue, judge, received
 from autograder.nndl import plain
 
 STUDENT_DIR = Path(plain.__file__).resolve().parent
@@ -68,7 +68,7 @@ def {package}(namespace):
                 S.modules.pop(name, None)
         plain, probes = modules["plain"], modules["probes"]
         inputs = plain.decode({plain.encode(inputs)!r})
-        options = plain.decode({plain.encode(check.options_for_probe())!r})
+        options = plain.decode({plain.encode(judge.probe_options(check))!r})
         result = probes.run_probe(namespace, {check.probe!r}, {check.function!r}, inputs, options)
         text = plain.encode(result)
     except B.BaseException as exc:

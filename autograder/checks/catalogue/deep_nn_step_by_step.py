@@ -219,8 +219,8 @@ def _ids(function, *whats):
 
 _BACKWARD_VALUES = _ids("L_model_backward", "")
 _BACKWARD_ALL = _BACKWARD_VALUES + _ids("L_model_backward", "gradient")
-_FORWARD_ALL = _ids("L_model_forward", "") + _ids("L_model_backward", "gradient")
-_LINEAR_BACKWARD = _ids("linear_backward", "") + _ids("linear_activation_backward", "relu", "sigmoid")
+_FORWARD = _ids("L_model_forward", "")
+_LINEAR_BACKWARD = _ids("linear_backward", "")
 # both update mistakes start from a copy of params, so that what they leave out keeps its old value
 _COPIED = ("parameters = {}", "parameters = {key: value.copy() for key, value in params.items()}")
 
@@ -241,16 +241,16 @@ MISTAKES = [
     Mistake("linear-forward-without-b", "Z = W A, the bias b left out",
             "add the bias: Z = W A + b (b (n[l], 1) broadcasts over the m columns)",
             "linear_forward", edited(reference.linear_forward, ("Z = W @ A + b", "Z = W @ A")),
-            _ids("linear_forward", "") + _ids("linear_activation_forward", "relu", "sigmoid") + _FORWARD_ALL),
+            _ids("linear_forward", "")),
     Mistake("relu-for-sigmoid-forward", 'the "sigmoid" branch of linear_activation_forward applies relu',
             'call sigmoid(Z) in the "sigmoid" branch, relu(Z) in the "relu" branch', "linear_activation_forward",
             edited(reference.linear_activation_forward, ("= sigmoid(Z)", "= relu(Z)")),
-            _ids("linear_activation_forward", "sigmoid") + _FORWARD_ALL),
+            _ids("linear_activation_forward", "sigmoid")),
     Mistake("activations-swapped", "sigmoid in the hidden layers and relu at the output",
             'use "relu" for layers 1..L-1 inside the loop and "sigmoid" for layer L after it',
             "L_model_forward", edited(reference.L_model_forward, ('[f"b{l}"], "relu")', '[f"b{l}"], "sigmoid")'),
                                       ('[f"b{L}"], "sigmoid")', '[f"b{L}"], "relu")')),
-            _FORWARD_ALL),
+            _FORWARD),
     Mistake("unsqueezed-cost", "the cost returned as a (1, 1) array",
             "np.dot of (1, m) by (m, 1) gives a (1, 1) array: return np.squeeze(cost)", "compute_cost",
             edited(reference.compute_cost, ("-np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL)) / m",
@@ -261,21 +261,21 @@ MISTAKES = [
             "average over the examples: dW = dZ A_prev^T / m, db = sum(dZ, axis=1, keepdims=True) / m",
             "linear_backward", edited(reference.linear_backward, ("dW = dZ @ A_prev.T / m", "dW = dZ @ A_prev.T"),
                                       ("keepdims=True) / m", "keepdims=True)")),
-            _LINEAR_BACKWARD + _BACKWARD_ALL),
+            _LINEAR_BACKWARD),
     Mistake("linear-backward-transpose", "dW computed as A_prev dZ^T, the transpose of dW",
             "dW = dZ A_prev^T / m has the shape of W, (n[l], n[l-1])",
             "linear_backward", edited(reference.linear_backward, ("dW = dZ @ A_prev.T", "dW = A_prev @ dZ.T")),
-            _LINEAR_BACKWARD + _BACKWARD_ALL),
+            _LINEAR_BACKWARD),
     Mistake("linear-backward-db-rank-1", "db summed without keepdims, a rank-1 array (n[l],)",
             "keep db a column: np.sum(dZ, axis=1, keepdims=True) / m", "linear_backward",
             edited(reference.linear_backward, ("np.sum(dZ, axis=1, keepdims=True)", "np.sum(dZ, axis=1)")),
-            _LINEAR_BACKWARD + _BACKWARD_VALUES),
+            _LINEAR_BACKWARD),
     Mistake("relu-derivative-from-A", "dZ = dA * relu(Z): multiplied by A instead of the indicator of Z > 0",
             "the ReLU derivative is 1 where Z > 0 and 0 elsewhere: dZ = dA * (Z > 0), or relu_backward(dA, Z)",
             "linear_activation_backward",
             edited(reference.linear_activation_backward,
                    ("dZ = relu_backward(dA, activation_cache)", "dZ = dA * np.maximum(0, activation_cache)")),
-            _ids("linear_activation_backward", "relu") + _BACKWARD_ALL),
+            _ids("linear_activation_backward", "relu")),
     Mistake("missing-dA_prev", "the dA{l} keys not stored in grads",
             'store every dA_prev as grads["dA" + str(l)] (for L = 2: dA1 and dA0) next to dW and db',
             "L_model_backward", edited(reference.L_model_backward, ('grads[f"dA{L - 1}"], ', "_, "),

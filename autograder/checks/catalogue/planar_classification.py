@@ -12,7 +12,7 @@ import numpy as np
 
 from autograder.nndl.compare import Rules, Tolerance
 from autograder.checks.edit import edited
-from autograder.checks.spec import Mistake, pair
+from autograder.checks.spec import Check, Mistake, pair
 from solutions import planar_classification as reference
 
 A = "planar_classification"
@@ -111,6 +111,12 @@ def model_inputs(rng):
             "X_test": X_test, "Y_test": Y_test}
 
 
+def seed_inputs(rng):
+    """A small set and two training steps: enough to see how NumPy was seeded."""
+    X, Y = _moons(rng, _int(rng, 20, 30))
+    return {"args": [X, Y, int(rng.choice([2, 3, 5]))], "kwargs": {"num_iterations": 2}}
+
+
 def predict_inputs(rng):
     n_x, n_h, m = _int(rng, 2, 4), _int(rng, 2, 6), _int(rng, 30, 50)
     return {"args": [_parameters(rng, n_x, n_h, scale=1.5), rng.normal(size=(n_x, m))]}
@@ -159,10 +165,15 @@ CHECKS = [
     *pair(A, "update_parameters", points=1,
            message="update_parameters(parameters, grads, learning_rate): one step on W1, b1, W2 and b2 with "
            "the learning rate it is given", inputs=update_inputs),
-    *pair(A, "nn_model", points=3,
+    *pair(A, "nn_model", points=(2, 3),
            message="nn_model(X, Y, n_h, num_iterations) on a small 2-D set: the trained parameters and the "
            "train/test accuracy they reach", inputs=model_inputs, judge="model", tolerance=TRAINING,
            options={"np_seed": 5, "accuracy": planar_accuracy, "accuracy_gap": 0.0}),
+    # the seed on its own: a model trained right from another start loses this point, not the model's
+    Check(f"{A}/nn_model/seed-public", "nn_model", 1, False,
+          "nn_model calls np.random.seed(3) before initialize_parameters, as the notebook says",
+          seed_inputs, probe="seed_before", judge="seed", tolerance=TRAINING,
+          options={"np_seed": 5, "first_call": "initialize_parameters", "seed": 3}),
     *pair(A, "predict", points=1, inputs=predict_inputs, rules=Rules(any_label_dtype=True),
           message="predict(parameters, X): True (or 1) where A2 > 0.5, else False (or 0)"),
 ]
@@ -185,21 +196,21 @@ MISTAKES = [
     Mistake("layer-sizes-n_y-from-X", "n_y read from X instead of Y",
             "n_x is X.shape[0] and n_y is Y.shape[0]: the output size comes from the labels",
             "layer_sizes", edited(reference.layer_sizes, ("n_y = Y.shape[0]", "n_y = X.shape[0]")),
-            _ids("layer_sizes") + MODEL),
+            _ids("layer_sizes")),
     Mistake("init-scale", "weights drawn with randn but not scaled by 0.01",
             "multiply the random weights by 0.01 so that tanh starts in its linear range", "initialize_parameters",
             edited(reference.initialize_parameters, ("randn(n_h, n_x) * 0.01", "randn(n_h, n_x)"),
                    ("randn(n_y, n_h) * 0.01", "randn(n_y, n_h)")),
-            _ids("initialize_parameters") + MODEL),
+            _ids("initialize_parameters")),
     Mistake("init-sets-seed", "initialize_parameters seeds NumPy itself",
             "do not call np.random.seed inside initialize_parameters: nn_model seeds once, before it",
             "initialize_parameters",
             edited(reference.initialize_parameters, ("W1 = np.random", "np.random.seed(2)\n    W1 = np.random")),
-            _ids("initialize_parameters") + MODEL),
+            _ids("initialize_parameters")),
     Mistake("sigmoid-hidden-layer", "sigmoid instead of tanh on the hidden layer",
             "the hidden layer uses A1 = np.tanh(Z1); only the output layer uses the sigmoid",
             "forward_propagation", edited(reference.forward_propagation, ("A1 = np.tanh(Z1)", "A1 = sigmoid(Z1)")),
-            _ids("forward_propagation") + GRADIENT + MODEL + _ids("predict")),
+            _ids("forward_propagation")),
     Mistake("cost-without-minus", "the cost without its minus sign",
             "the cross-entropy is J = -(1/m) * sum(Y log A2 + (1 - Y) log(1 - A2)): keep the minus",
             "compute_cost", edited(reference.compute_cost, ("cost = -np.sum", "cost = np.sum")),
@@ -216,7 +227,7 @@ MISTAKES = [
     Mistake("tanh-derivative-from-Z", "the tanh derivative written as 1 - Z1**2",
             "tanh'(Z1) = 1 - tanh(Z1)**2 = 1 - A1**2: square the activation A1, not Z1",
             "backward_propagation", edited(reference.backward_propagation, ("(1 - A1**2)", '(1 - cache["Z1"]**2)')),
-            _ids("backward_propagation") + GRADIENT + MODEL),
+            _ids("backward_propagation") + GRADIENT),
     Mistake("missing-keepdims", "db2 summed without keepdims=True: a rank-1 array",
             "write np.sum(dZ2, axis=1, keepdims=True) / m so that db2 has the shape of b2 (and the "
             "same for db1)", "backward_propagation",
@@ -226,7 +237,7 @@ MISTAKES = [
             "update all four parameters: b1 -= learning_rate * db1 and b2 -= learning_rate * db2 too",
             "update_parameters", edited(reference.update_parameters, (' - learning_rate * grads["db1"]', ""),
                                         (' - learning_rate * grads["db2"]', "")),
-            _ids("update_parameters") + MODEL),
+            _ids("update_parameters")),
     Mistake("update-fixed-rate", "the learning rate hard-coded as 1.2 instead of the argument",
             "use the learning_rate argument; 1.2 is only its default",
             "update_parameters", edited(reference.update_parameters, ("return {", "learning_rate = 1.2\n    return {")),
@@ -236,7 +247,7 @@ MISTAKES = [
             "nn_model", edited(reference.nn_model, ("n_x, _, n_y =", "n_x, n_h, n_y =")), MODEL),
     Mistake("nn-model-without-seed", "nn_model does not seed NumPy before initializing",
             "call np.random.seed(3) at the start of nn_model, before initialize_parameters",
-            "nn_model", edited(reference.nn_model, ("np.random.seed(3)", "")), MODEL),
+            "nn_model", edited(reference.nn_model, ("np.random.seed(3)", "")), (f"{A}/nn_model/seed-public",)),
     Mistake("predict-probabilities", "predict returns the probabilities A2, not the classes",
             "threshold the output: predictions = A2 > 0.5", "predict",
             edited(reference.predict, ("return A2 > 0.5", "return A2")), _ids("predict")),
@@ -316,6 +327,20 @@ def nn_model_printing(X, Y, n_h, num_iterations=10000, print_cost=False):
     return parameters
 
 
+def nn_model_initializing_inline(X, Y, n_h, num_iterations=10000, print_cost=False):
+    """Seeds with 3 and draws the weights itself, without initialize_parameters: the seed check reads its result."""
+    np.random.seed(3)
+    n_x, n_y = X.shape[0], Y.shape[0]
+    W1 = np.random.randn(n_h, n_x) * 0.01
+    W2 = np.random.randn(n_y, n_h) * 0.01
+    parameters = {"W1": W1, "b1": np.zeros((n_h, 1)), "W2": W2, "b2": np.zeros((n_y, 1))}
+    for _ in range(num_iterations):
+        A2, cache = forward_propagation(X, parameters)
+        grads = backward_propagation(parameters, cache, X, Y)
+        parameters = update_parameters(parameters, grads)
+    return parameters
+
+
 def predict_as_integers(parameters, X):
     A2, _ = forward_propagation(X, parameters)
     return (A2 > 0.5).astype(int)
@@ -336,6 +361,7 @@ ALTERNATIVES = [
     ("backward_propagation", backward_with_mean),
     ("update_parameters", update_in_a_loop),
     ("nn_model", nn_model_printing),
+    ("nn_model", nn_model_initializing_inline),
     ("predict", predict_as_integers),
     ("predict", predict_with_round),
 ]

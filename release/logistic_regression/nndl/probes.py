@@ -4,8 +4,17 @@
 A probe only calls the student's functions on given inputs and returns plain data; it
 compares nothing and scores nothing. It depends on NumPy and ``autograder.nndl.plain`` alone, so it
 can run in the student's kernel while the judging happens elsewhere.
+
+When the grader asks (``options["record"]``: names of the student's other graded functions), a
+probe also records the calls the checked function makes to those functions: for each, a key of its
+arguments (``call_key``) and its result. The judge replays the reference's version of the checked
+function on those results (``autograder.checks.judge``), so that a function that is right given the
+student's own building blocks keeps its points when one of them is wrong.
 """
+import contextlib
 import copy
+import hashlib
+import inspect
 import warnings
 
 import numpy as np
@@ -13,6 +22,7 @@ import numpy as np
 from .plain import to_plain
 
 EPSILON = 1e-6  # step of the centred differences
+RECORD_LIMIT = 32_000_000  # bytes of array data a probe records of calls; past it, nothing is recorded
 
 
 def from_plain(tree):
@@ -136,24 +146,167 @@ def gradient_propagate(namespace, function, inputs, options):
     return {"analytic": {"dw": grads["dw"], "db": grads["db"]}, "plus": plus, "minus": minus}
 
 
-PROBES = {"call": call, "gradient_planar": gradient_planar, "gradient_deep": gradient_deep,
+def _generator_state():
+    """A short key of the state of NumPy's global generator."""
+    _, keys, position, *_ = np.random.get_state()
+    return hashlib.sha256(np.asarray(keys).tobytes() + str(int(position)).encode()).hexdigest()[:16]
+
+
+def seed_before(namespace, function, inputs, options):
+    """The state of NumPy's global generator when ``function`` first calls ``options["first_call"]``
+    (None if it never does), and ``function``'s result. NumPy is seeded with ``np_seed`` first, so an
+    unseeded training function is told apart from one that seeds as the notebook says."""
+    func, target = _function(namespace, function), options["first_call"]
+    original, seen = _function(namespace, target), []
+
+    def watched(*args, **kwargs):
+        if not seen:
+            seen.append(_generator_state())
+        return original(*args, **kwargs)
+
+    namespace[target] = watched
+    try:
+        np.random.seed(options["np_seed"])
+        result = func(*inputs.get("args", []), **inputs.get("kwargs", {}))
+    finally:
+        if namespace.get(target) is watched:
+            namespace[target] = original
+    return {"state": seen[0] if seen else None, "result": result}
+
+
+class _Unkeyable(Exception):
+    """An argument that is not plain data: such a call gets no key, and is never replayed."""
+
+
+def _feed(h, obj, depth=0):
+    """Feed ``obj`` to the hash ``h`` in one canonical form: a tuple and a list alike, a NumPy
+    scalar as the Python number it holds, an array by its dtype, shape and bytes."""
+    if depth > 20:
+        raise _Unkeyable()
+    if obj is None:
+        h.update(b"N")
+    elif isinstance(obj, (bool, np.bool_)):
+        h.update(b"T" if obj else b"F")
+    elif isinstance(obj, (int, np.integer)):
+        h.update(b"i%d;" % int(obj))
+    elif isinstance(obj, (float, np.floating)):
+        h.update(b"f" + float(obj).hex().encode() + b";")
+    elif isinstance(obj, str):
+        h.update(b"s%d:" % len(obj) + obj.encode("utf-8", "replace"))
+    elif isinstance(obj, np.ndarray) and obj.dtype.kind in "biuf":
+        h.update(f"a{obj.dtype.str}{obj.shape};".encode())
+        h.update(np.ascontiguousarray(obj).tobytes())
+    elif isinstance(obj, dict):
+        h.update(b"{%d" % len(obj))
+        for key in sorted(obj, key=str):
+            _feed(h, str(key), depth + 1)
+            _feed(h, obj[key], depth + 1)
+        h.update(b"}")
+    elif isinstance(obj, (list, tuple)):
+        h.update(b"[%d" % len(obj))
+        for item in obj:
+            _feed(h, item, depth + 1)
+        h.update(b"]")
+    else:
+        raise _Unkeyable()
+
+
+def call_key(func, args, kwargs):
+    """A key of the arguments of one call of ``func``, bound to its parameters with their defaults;
+    None when they cannot be bound or hold something other than plain data.
+
+    The same arguments give the same key on both sides (the student's kernel and the grader's
+    replay), whatever the names of the parameters and whether a default was passed or left out.
+    """
+    try:
+        bound = inspect.signature(func).bind(*args, **kwargs)
+        bound.apply_defaults()
+        h = hashlib.sha256()
+        _feed(h, list(bound.arguments.values()))
+        return h.hexdigest()
+    except (TypeError, ValueError, RecursionError, _Unkeyable):
+        return None
+
+
+def _array_bytes(tree):
+    if isinstance(tree, np.ndarray):
+        return tree.nbytes
+    if isinstance(tree, dict):
+        return sum(_array_bytes(v) for v in tree.values())
+    if isinstance(tree, list):
+        return sum(_array_bytes(v) for v in tree)
+    return 0
+
+
+class Recorder:
+    """The calls to some of the student's functions made while a probe runs (only the outermost ones)."""
+
+    def __init__(self, limit=RECORD_LIMIT):
+        self.calls, self.limit, self.size, self.depth, self.full = [], limit, 0, 0, False
+
+    def wrap(self, name, func):
+        def recorded(*args, **kwargs):
+            if self.depth or self.full:
+                return func(*args, **kwargs)
+            key = call_key(func, args, kwargs)  # before the call, which may change its arguments
+            self.depth += 1
+            try:
+                result = func(*args, **kwargs)
+            finally:
+                self.depth -= 1
+            if key is not None:
+                kept = to_plain(result)  # a copy: later changes to the result do not reach it
+                self.size += _array_bytes(kept)
+                if self.size > self.limit:
+                    self.full, self.calls = True, []
+                else:
+                    self.calls.append([name, key, kept])
+            return result
+
+        recorded.__name__, recorded.__doc__, recorded.__wrapped__ = name, func.__doc__, func
+        return recorded
+
+    @contextlib.contextmanager
+    def watching(self, namespace, names, checked):
+        """``namespace``'s functions ``names`` (but ``checked``) recorded while the block runs."""
+        wrapped = {}
+        for name in names:
+            func = namespace.get(name)
+            if name != checked and callable(func):
+                wrapped[name] = namespace[name] = self.wrap(name, func)
+        try:
+            yield self
+        finally:
+            for name, wrapper in wrapped.items():
+                if namespace.get(name) is wrapper:
+                    namespace[name] = wrapper.__wrapped__
+
+
+PROBES = {"call": call, "seed_before": seed_before, "gradient_planar": gradient_planar, "gradient_deep": gradient_deep,
           "gradient_propagate": gradient_propagate}
 
 
 def run_probe(namespace, probe, function, inputs, options):
     """Run one probe; never raises. Returns ``{"status": ..., "value" | "error": ...}``.
 
-    ``status`` is "ok", "not implemented" (the stub's NotImplementedError), "missing" (the
-    function is not defined: ``name`` says which) or "error" (any other exception: ``type`` and
-    ``message``; ``error`` is both as one sentence). A grader reading this from a student's kernel
+    ``status`` is "ok" (with ``calls``, ``[name, key, result]`` of each recorded call, when
+    ``options["record"]`` asked for them and they fit in ``RECORD_LIMIT``), "not implemented" (the
+    stub's NotImplementedError), "missing" (the function is not defined: ``name`` says which) or
+    "error" (any other exception: ``type`` and ``message``; ``error`` is both as one sentence). A grader reading this from a student's kernel
     trusts none of it but the value (``autograder.checks.received``); the texts serve the student's own
     checks.
     """
+    recorder = Recorder() if options.get("record") else None
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
+        with warnings.catch_warnings(), np.errstate(all="ignore"), contextlib.ExitStack() as stack:
             warnings.simplefilter("ignore")
+            if recorder is not None:
+                stack.enter_context(recorder.watching(namespace, options["record"], function))
             value = PROBES[probe](namespace, function, from_plain(copy.deepcopy(inputs)), options)
-            return {"status": "ok", "value": to_plain(value)}
+        answer = {"status": "ok", "value": to_plain(value)}
+        if recorder is not None and not recorder.full:
+            answer["calls"] = recorder.calls
+        return answer
     except NotImplementedError:
         return {"status": "not implemented"}
     except MissingFunction as exc:

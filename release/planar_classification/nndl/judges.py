@@ -90,7 +90,26 @@ def model(check, expected, received, inputs):
     return passed, messages
 
 
-JUDGES = {"values": values, "gradient": gradient, "model": model}
+def seed(check, expected, received, inputs):
+    """The training function seeds NumPy as the notebook says before it initializes: the generator's
+    state at that moment is the one ``np.random.seed(<seed>)`` leaves. A function that initializes
+    without calling ``first_call`` passes when its result is the reference's."""
+    target, number = check.options["first_call"], check.options["seed"]
+    if not isinstance(received, dict) or "state" not in received:
+        return False, [f"{check.function} returned nothing this check can read"]
+    if received["state"] is None:
+        if values(check, expected["result"], received.get("result"), inputs)[0]:
+            return True, []
+        return False, [f"{check.function} never called {target}, and its result is not the reference's: "
+                       f"call np.random.seed({number}), then {target}"]
+    if received["state"] == expected["state"]:
+        return True, []
+    return False, [f"{target} was called with NumPy's random generator in another state than "
+                   f"np.random.seed({number}) leaves it in: call np.random.seed({number}) in {check.function}, "
+                   f"just before {target}"]
+
+
+JUDGES = {"values": values, "gradient": gradient, "model": model, "seed": seed}
 
 
 def agrees(check, reference, received, inputs):

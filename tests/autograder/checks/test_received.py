@@ -96,3 +96,25 @@ def test_the_judge_lists_a_few_unexpected_keys_not_all():
 def test_deep_nesting_from_the_kernel_is_not_a_result():
     body = "[" * 100_000 + "]" * 100_000
     assert probe_request.parse_probe_output(f"<<N>>{{\"status\": \"ok\", \"value\": {body}}}<</N>>", "N") is None
+
+
+def test_recorded_calls_are_kept_when_every_one_is_well_formed():
+    key = "ab" * 32
+    calls = [["sigmoid", key, np.ones(2)], ["softmax", key, {"__tuple__": [1.0, "x" * 500]}]]
+    answer = received.from_kernel({"status": "ok", "value": 1.0, "calls": calls}, FUNCTIONS)
+    assert [c[0] for c in answer["calls"]] == ["sigmoid", "softmax"]
+    assert len(answer["calls"][1][2]["__tuple__"][1]) <= received.TEXT_LIMIT + 3
+
+
+@pytest.mark.parametrize("calls", [
+    "not a list",
+    [["os.system", "ab" * 32, 1.0]],  # not a function of the assignment
+    [["sigmoid", "not a key", 1.0]],
+    [["sigmoid", "ab" * 32]],
+    [[["sigmoid"], "ab" * 32, 1.0]],
+    [["sigmoid", "ab" * 32, {"__numpy__": "object", "value": 1}]],
+    [["sigmoid", "ab" * 32, 1.0]] * (received.CALLS_LIMIT + 1),
+])
+def test_malformed_recorded_calls_are_dropped_and_the_value_kept(calls):
+    answer = received.from_kernel({"status": "ok", "value": 2.0, "calls": calls}, FUNCTIONS)
+    assert answer == {"status": "ok", "value": 2.0}

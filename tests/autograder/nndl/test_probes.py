@@ -84,3 +84,106 @@ def test_student_probes_never_call_the_cost():
                        {})
     assert result["status"] == "ok"
     assert result["value"]["plus"] == {} and set(result["value"]["analytic"]) >= {"dW1", "db1", "dW2", "db2"}
+
+
+# ------------------------------------------------------------------ recording the calls to other functions
+
+from autograder.nndl.probes import RECORD_LIMIT, Recorder, call_key  # noqa: E402
+
+
+def _double(a, factor=2.0):
+    return a * factor
+
+
+def _twice(a):
+    return _double(_double(a))
+
+
+def test_a_call_key_binds_arguments_and_defaults_whatever_their_names():
+    def renamed(x, times=2.0):
+        return x
+
+    a = np.arange(3.0)
+    key = call_key(_double, (a,), {})
+    assert key == call_key(_double, (a.copy(),), {"factor": 2.0}) == call_key(renamed, (a,), {"times": 2.0})
+    assert key != call_key(_double, (a, 3.0), {})
+    assert key != call_key(_double, (a.astype(np.float32),), {})
+
+
+def test_a_call_key_reads_a_tuple_as_a_list_and_a_numpy_scalar_as_its_number():
+    def f(x):
+        return x
+
+    assert call_key(f, ((1, 2.5),), {}) == call_key(f, ([1, np.float64(2.5)],), {})
+    assert call_key(f, (np.int64(3),), {}) == call_key(f, (3,), {})
+    assert call_key(f, (True,), {}) != call_key(f, (1,), {})
+
+
+def test_no_key_for_arguments_that_are_not_plain_data_or_do_not_bind():
+    assert call_key(_double, (object(),), {}) is None
+    assert call_key(_double, (), {}) is None
+
+
+def test_the_outermost_calls_of_the_other_functions_are_recorded_and_the_namespace_restored():
+    namespace = {"_double": _double, "_twice": _twice}
+    result = run_probe(namespace, "call", "_twice", {"args": [np.ones(2)]}, {"record": ["_double", "_twice"]})
+    assert result["status"] == "ok" and namespace == {"_double": _double, "_twice": _twice}
+    assert result["calls"] == []  # _twice calls this module's _double, not the namespace's: nothing seen
+
+    def outer(a):
+        return namespace["_double"](namespace["_double"](a, 3.0))
+
+    namespace["outer"] = outer
+    result = run_probe(namespace, "call", "outer", {"args": [np.ones(2)]}, {"record": ["_double", "outer"]})
+    assert [name for name, _, _ in result["calls"]] == ["_double", "_double"]
+    assert result["calls"][0][1] == call_key(_double, (np.ones(2), 3.0), {})
+    np.testing.assert_array_equal(result["calls"][1][2], np.full(2, 6.0))
+    assert namespace["_double"] is _double
+
+
+def test_a_recorded_result_is_a_copy_made_when_the_call_returns():
+    state = {"p": np.zeros(2)}
+
+    def step(p):
+        p += 1.0  # in place: the same array every time
+        return p
+
+    def train(p):
+        for _ in range(3):
+            p = state["ns"]["step"](p)
+        return p
+
+    state["ns"] = {"step": step, "train": train}
+    result = run_probe(state["ns"], "call", "train", {"args": [np.zeros(2)]}, {"record": ["step"]})
+    assert [float(value[0]) for _, _, value in result["calls"]] == [1.0, 2.0, 3.0]
+    assert len({key for _, key, _ in result["calls"]}) == 3  # each keyed by its arguments before the call
+
+
+def test_past_the_limit_nothing_is_recorded():
+    recorder = Recorder(limit=100)
+    big = recorder.wrap("_double", _double)
+    big(np.ones(5))
+    assert len(recorder.calls) == 1 and not recorder.full
+    big(np.ones(20))
+    assert recorder.full and recorder.calls == []
+    assert RECORD_LIMIT >= 1_000_000
+
+
+def test_seed_before_reads_the_generator_when_initialization_starts():
+    def init(n):
+        return np.random.randn(n)
+
+    def seeded(n):
+        np.random.seed(3)
+        return namespace["init"](n)
+
+    def unseeded(n):
+        return namespace["init"](n)
+
+    namespace = {"init": init, "seeded": seeded, "unseeded": unseeded}
+    options = {"np_seed": 5, "first_call": "init"}
+    a = run_probe(namespace, "seed_before", "seeded", {"args": [3]}, options)["value"]
+    b = run_probe(namespace, "seed_before", "unseeded", {"args": [3]}, options)["value"]
+    np.random.seed(3)
+    assert a["state"] != b["state"] and np.allclose(a["result"], np.random.randn(3))
+    assert namespace["init"] is init
