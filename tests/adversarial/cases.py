@@ -885,7 +885,7 @@ CASES = [
          assignment="planar_classification",
          edits=(("replace", "compute_cost", GRADIENT_CHEAT_COST), ("replace", "backward_propagation",
                                                                     GRADIENT_CHEAT_BACKWARD)),
-         lost=("backward_propagation", "nn_model")),
+         lost=("backward_propagation",)),
     Case("sys_exit", "cheat", "sys.exit(), exit(), quit(), SystemExit and a real exit in cells",
          edits=tuple(("insert", "sigmoid_tests", src) for src in reversed(SYS_EXIT_CELLS)),
          says=(("grader", "asked the kernel to exit"),)),
