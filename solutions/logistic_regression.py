@@ -18,10 +18,19 @@ def initialize_with_zeros(dim):
 
 
 def propagate(w, b, X, Y):
-    """One forward and backward pass.
+    """One forward pass (the cost) and one backward pass (its gradients) over the m examples.
 
-    w: ``(n_x, 1)``, b: float, X: ``(n_x, m)``, Y: ``(1, m)``.
-    Returns ``grads = {"dw": (n_x, 1), "db": float}`` and the cross-entropy ``cost`` (a scalar).
+    Arguments:
+        w -- weights, shape (n_x, 1)
+        b -- bias, a float
+        X -- the examples, one per column, shape (n_x, m)
+        Y -- their labels, 0 or 1, shape (1, m)
+
+    Returns:
+        grads -- {"dw": dw, "db": db}
+            dw -- gradient of the cost with respect to w, shape (n_x, 1)
+            db -- gradient of the cost with respect to b, a float
+        cost -- the cross-entropy cost, a scalar
     """
     m = X.shape[1]
     A = sigmoid(w.T @ X + b)  # (1, m)

@@ -49,7 +49,18 @@ def compute_cost(A2, Y):
 
 
 def backward_propagation(parameters, cache, X, Y):
-    """Gradients ``dW1, db1, dW2, db2`` of the cost, each the shape of its parameter."""
+    """Gradients of the cost with respect to every parameter, back through the sigmoid and the tanh layer.
+
+    Arguments:
+        parameters -- {"W1": (n_h, n_x), "b1": (n_h, 1), "W2": (n_y, n_h), "b2": (n_y, 1)}
+        cache -- from forward_propagation: {"Z1": (n_h, m), "A1": (n_h, m), "Z2": (n_y, m), "A2": (n_y, m)}
+        X -- the examples, one per column, shape (n_x, m)
+        Y -- their labels, 0 or 1, shape (n_y, m)
+
+    Returns:
+        grads -- the gradient of the cost with respect to each parameter, the shape of that parameter:
+            {"dW1": (n_h, n_x), "db1": (n_h, 1), "dW2": (n_y, n_h), "db2": (n_y, 1)}
+    """
     m = X.shape[1]
     W2 = parameters["W2"]
     A1, A2 = cache["A1"], cache["A2"]

@@ -1,4 +1,4 @@
-"""Plots the notebooks show: cost curves, decision boundaries, images and mislabelled images."""
+"""Plots the notebooks show: cost curves, decision boundaries, images and mislabeled images."""
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -22,7 +22,7 @@ def plot_costs(costs, learning_rate=None, every=100, ax=None, label=None):
 
 
 def plot_decision_boundary(predict, X, Y, ax=None, title=None, resolution=300):
-    """Colour the plane by ``predict`` and scatter the points.
+    """Color the plane by ``predict`` and scatter the points.
 
     predict: takes ``(2, k)`` points as columns, returns ``(1, k)`` labels.
     X: ``(2, m)``, Y: ``(1, m)``. Returns the axes.
@@ -65,6 +65,6 @@ def show_mislabeled_images(x_orig, y, predictions, classes, num=8):
     """Show up to ``num`` images whose prediction differs from the label; returns the figure or None."""
     wrong = np.flatnonzero(np.ravel(predictions) != np.ravel(y))
     if wrong.size == 0:
-        print("every image is labelled correctly")
+        print("every image is labeled correctly")
         return None
     return show_images(x_orig, y, classes, wrong[:num], predictions)

@@ -16,6 +16,7 @@ import solutions
 from autograder import nndl
 from autograder.checks import catalogue, judge
 from autograder.checks.namespace import ASSIGNMENTS
+from autograder.generate import diagrams
 from autograder.nndl.plain import encode
 
 PACKAGE = "nndl"  # the name of the support package inside each assignment folder
@@ -150,7 +151,8 @@ def nbgrader(args, course_dir, check=True):
 
 
 def generate(assignments=ASSIGNMENTS, course_dir=".", progress=None):
-    """Write the support files, then ``nbgrader generate_assignment`` each assignment into release/.
+    """Refresh the source notebooks' figures from ``diagrams``, write the support files, then ``nbgrader
+    generate_assignment`` each assignment into release/.
 
     ``course_dir`` (default: the current folder) must be a course (``require_course``): anywhere
     else nothing is written and ``NotACourse`` says why.
@@ -159,6 +161,10 @@ def generate(assignments=ASSIGNMENTS, course_dir=".", progress=None):
     for assignment in assignments:
         if progress:
             progress(f"generating {assignment}")
+        try:
+            diagrams.refresh_notebook(course_dir / "source" / assignment / f"{assignment}.ipynb", assignment)
+        except diagrams.FigureCellsError as exc:
+            raise NotACourse(str(exc)) from None
         write_support(assignment, course_dir)
         result = nbgrader(["generate_assignment", assignment, "--force"], course_dir, check=False)
         if result.returncode != 0:

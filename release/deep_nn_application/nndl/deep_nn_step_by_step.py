@@ -68,7 +68,17 @@ def compute_cost(AL, Y):
 
 
 def linear_backward(dZ, cache):
-    """From ``dZ (n[l], m)`` and the cache ``(A_prev, W, b)``, return ``dA_prev, dW, db``."""
+    """Backward through the linear part of layer l, Z = W A_prev + b.
+
+    Arguments:
+        dZ -- gradient of the cost with respect to Z, shape (n[l], m)
+        cache -- (A_prev, W, b), as linear_forward stored it: A_prev (n[l-1], m), W (n[l], n[l-1]), b (n[l], 1)
+
+    Returns:
+        dA_prev -- gradient of the cost with respect to A_prev, shape (n[l-1], m)
+        dW -- gradient of the cost with respect to W, shape (n[l], n[l-1])
+        db -- gradient of the cost with respect to b, shape (n[l], 1)
+    """
     A_prev, W, b = cache
     m = A_prev.shape[1]
     dW = dZ @ A_prev.T / m  # (n[l], n[l-1])
@@ -78,7 +88,19 @@ def linear_backward(dZ, cache):
 
 
 def linear_activation_backward(dA, cache, activation):
-    """Backward through ACTIVATION then LINEAR; returns ``dA_prev, dW, db``."""
+    """Backward through layer l: its ACTIVATION, then its LINEAR part.
+
+    Arguments:
+        dA -- gradient of the cost with respect to A, the layer's activation, shape (n[l], m)
+        cache -- (linear_cache, activation_cache), as linear_activation_forward stored it:
+            linear_cache (A_prev (n[l-1], m), W (n[l], n[l-1]), b (n[l], 1)) and activation_cache Z (n[l], m)
+        activation -- "sigmoid" or "relu", the activation the layer used going forward
+
+    Returns:
+        dA_prev -- gradient of the cost with respect to A_prev, shape (n[l-1], m)
+        dW -- gradient of the cost with respect to W, shape (n[l], n[l-1])
+        db -- gradient of the cost with respect to b, shape (n[l], 1)
+    """
     linear_cache, activation_cache = cache
     if activation == "relu":
         dZ = relu_backward(dA, activation_cache)
@@ -90,7 +112,19 @@ def linear_activation_backward(dA, cache, activation):
 
 
 def L_model_backward(AL, Y, caches):
-    """Gradients of the cost for every layer: ``dA{l-1}``, ``dW{l}``, ``db{l}`` for l = L..1."""
+    """Backward through the whole network, from layer L (sigmoid) down to layer 1.
+
+    Arguments:
+        AL -- the output of L_model_forward, shape (1, m)
+        Y -- the labels, 0 or 1, shape (1, m)
+        caches -- the L caches of L_model_forward; caches[l-1] is layer l's (linear_cache, activation_cache)
+
+    Returns:
+        grads -- for every layer l = L, ..., 1 the gradients of the cost with respect to
+            "dA{l-1}" -- A{l-1}, shape (n[l-1], m)
+            "dW{l}" -- W{l}, shape (n[l], n[l-1])
+            "db{l}" -- b{l}, shape (n[l], 1)
+    """
     grads = {}
     L = len(caches)
     Y = Y.reshape(AL.shape)

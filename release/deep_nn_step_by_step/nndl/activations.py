@@ -20,14 +20,30 @@ def relu(Z):
 
 
 def sigmoid_backward(dA, cache):
-    """Gradient through a sigmoid: ``dZ = dA * s * (1 - s)`` with ``s = sigmoid(Z)``; ``(n[l], m)``."""
+    """Backward through a sigmoid activation.
+
+    Arguments:
+        dA -- gradient of the cost with respect to the activation A = sigmoid(Z), shape (n[l], m)
+        cache -- Z, as sigmoid(Z) returned it, shape (n[l], m)
+
+    Returns:
+        dZ -- gradient of the cost with respect to Z, dA * s * (1 - s) with s = sigmoid(Z), shape (n[l], m)
+    """
     Z = cache
     s = 1 / (1 + np.exp(-Z))
     return dA * s * (1 - s)
 
 
 def relu_backward(dA, cache):
-    """Gradient through a ReLU: ``dZ = dA`` where ``Z > 0``, else 0; ``(n[l], m)``."""
+    """Backward through a ReLU activation.
+
+    Arguments:
+        dA -- gradient of the cost with respect to the activation A = relu(Z), shape (n[l], m)
+        cache -- Z, as relu(Z) returned it, shape (n[l], m)
+
+    Returns:
+        dZ -- gradient of the cost with respect to Z: dA where Z > 0, 0 elsewhere, shape (n[l], m)
+    """
     Z = cache
     dZ = np.array(dA, copy=True)
     dZ[Z <= 0] = 0
