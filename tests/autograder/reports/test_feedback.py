@@ -521,10 +521,12 @@ def test_no_hidden_tests_inputs_or_reference_code_in_any_feedback(graded_course,
 
 @pytest.mark.slow
 @pytest.mark.parametrize("student, assignment", [("cy", "planar_classification"), ("dee", "logistic_regression")])
-def test_feedback_in_a_browser(fed_course, browser, tmp_path, student, assignment):
+def test_feedback_in_a_browser(fed_course, browser, tmp_path, student, assignment, record_property, summary_lines):
     course, _ = fed_course
     record = results.read(course, assignment, student)
     page = browser(course / "feedback" / student / assignment / "report.html", tmp_path / f"{student}.png")
+    record_property("screenshot", str(page.screenshot))
+    summary_lines.append(f"[feedback] {student}'s {assignment} page in a browser: screenshot {page.screenshot}")
     assert student in page.title
     assert f"{record.score:g} / {record.max_score:g} points" in page.text
     assert "PASS" in page.text and "FAIL" in page.text
@@ -532,6 +534,9 @@ def test_feedback_in_a_browser(fed_course, browser, tmp_path, student, assignmen
         assert row.description in page.text
     for name in samples.STUDENTS[student][assignment]:
         assert catalogue.mistake(assignment, name).title in page.text
+    order = list(dict.fromkeys(c.function for c in catalogue.checks(assignment)))  # in the notebook's order
+    mistaken = {catalogue.mistake(assignment, name).function for name in samples.STUDENTS[student][assignment]}
+    assert f"Fix {min(mistaken, key=order.index)} first" in page.text, page.screenshot
     assert page.all_images_loaded and len(page.images) >= 1
     assert all(i["alt"] and i["width"] >= 500 for i in page.images)
     assert page.screenshot.stat().st_size > 20_000
