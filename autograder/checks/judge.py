@@ -171,9 +171,9 @@ def _right_given_own(check, seed, received):
 def own_blocks_message(function, names):
     """The line of a check that passes on the replay: the function is right, a building block is not."""
     blocks = ", ".join(f"`{n}`" for n in names)
-    return (f"{function} is right: its result differs from the reference's only through your own "
-            f"{blocks}, which {'is' if len(names) == 1 else 'are'} judged by {'its' if len(names) == 1 else 'their'} "
-            "own checks")
+    own = "its" if len(names) == 1 else "their"
+    return (f"{function} itself is right: its result differs from the reference's only through what your own "
+            f"{blocks} returned, judged by {own} own checks")
 
 
 def judge(check, seed, received, diagnose=True):

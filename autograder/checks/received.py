@@ -16,7 +16,9 @@ to be the student's own result and rebuilds the rest from fields it validates:
 - the recorded calls (``calls``: the student's other functions the checked one called, for the
   judge's replay) are kept only when every one names a function of the assignment, carries a key
   of the probe's form and a capped result; otherwise none is kept, and the check is judged
-  without a replay.
+  without a replay;
+- the cost of each training step (``costs_seen``, for the feedback's cost curve) is kept only as a
+  list of numbers.
 
 The result has the shape ``judge.judge`` reads (``{"status": ..., "value" | "error": ...}``).
 """
@@ -33,6 +35,7 @@ TEXT_LIMIT = 200  # characters of any string inside a result
 ITEMS_LIMIT = 100_000  # entries of one list or dict inside a result
 DEPTH_LIMIT = 40  # nesting of a result (the probe itself stops at 20)
 CALLS_LIMIT = 100_000  # recorded calls kept of one probe
+COSTS_LIMIT = 100_000  # costs of the training steps kept of one probe
 _KEY = re.compile(r"[0-9a-f]{64}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
@@ -113,6 +116,10 @@ def from_kernel(frame, functions=()):
         calls = _calls(frame.get("calls"), functions)
         if calls is not None:
             answer["calls"] = calls
+        costs = frame.get("costs_seen")
+        if isinstance(costs, list) and len(costs) <= COSTS_LIMIT and all(
+                c is None or (isinstance(c, (int, float)) and not isinstance(c, bool)) for c in costs):
+            answer["costs_seen"] = [None if c is None else float(c) for c in costs]
         return answer
     if status == "not implemented":
         return {"status": "not implemented"}

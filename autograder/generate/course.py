@@ -16,6 +16,7 @@ import solutions
 from autograder import nndl
 from autograder.checks import catalogue, judge
 from autograder.checks.namespace import ASSIGNMENTS
+from autograder.reports import dependencies
 from autograder.generate import diagrams
 from autograder.nndl.plain import encode
 
@@ -53,7 +54,8 @@ def support_files(assignment):
 
 
 def public_checks(assignment):
-    """The public checks of ``assignment`` with their inputs, the reference's results and the mistakes'."""
+    """The public checks of ``assignment`` with their inputs, the reference's results and the mistakes', and
+    which checked functions each function calls in the reference (``calls``: a failed check names them)."""
     seed = judge.PUBLIC_SEED
     entries = []
     for check in catalogue.checks(assignment):
@@ -72,7 +74,9 @@ def public_checks(assignment):
             "options": check.options_for_probe(),
             "inputs": judge.make_inputs(check, seed), "expected": expected["value"], "mistakes": mistakes,
         })
-    return {"assignment": assignment, "seed": seed, "checks": entries}
+    order = dependencies.order(assignment)
+    calls = {f: sorted(called, key=order.index) for f, called in dependencies.calls(assignment).items() if called}
+    return {"assignment": assignment, "seed": seed, "checks": entries, "calls": calls}
 
 
 class NotACourse(RuntimeError):

@@ -105,9 +105,17 @@ def figure_data(check, seed, received):
     if expected.get("status") != "ok":
         return None
     inputs = judge.make_inputs(check, seed)
+    kwargs = inputs.get("kwargs", {}) if isinstance(inputs, dict) else {}
+    traced = _numbers(expected.get("costs_seen") or [])
+    if traced is not None:  # the cost of every step: a curve, not three dots
+        student = _numbers(received.get("costs_seen") or []) or _costs_of(received["value"])
+        every = 1 if received.get("costs_seen") else 100
+        if every == 100:  # the student's function has no cost function of its own to watch: its returned costs
+            traced = _costs_of(expected["value"])
+        return Costs(check.id, check.function, student, traced, every=every,
+                     learning_rate=kwargs.get("learning_rate"), num_iterations=kwargs.get("num_iterations"))
     student, reference = _costs_of(received["value"]), _costs_of(expected["value"])
     if student is not None or reference is not None:
-        kwargs = inputs.get("kwargs", {}) if isinstance(inputs, dict) else {}
         return Costs(check.id, check.function, student, reference, every=100,
                      learning_rate=kwargs.get("learning_rate"), num_iterations=kwargs.get("num_iterations"))
     params = _parameters_of(received["value"])

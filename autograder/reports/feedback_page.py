@@ -123,11 +123,13 @@ def _last(series):
 def _costs_text(figure):
     student, reference, every = plots.cost_series(figure)
     mine, theirs = _last(student), _last(reference)
-    alt = "Line chart of the cost every {:g} iterations of training: yours".format(every)
+    steps = "at every step" if every == 1 else "every {:g} iterations".format(every)
+    alt = f"Line chart of the cost {steps} of training: yours"
     alt += f" ends at {mine:.4g}" if mine is not None else " has no finite value"
     alt += f", the reference's at {theirs:.4g}." if theirs is not None else "."
-    caption = (f"Your cost (blue dots on a thin line) over the reference's (the wide light-grey band beneath it) "
-               f"on the public check's data, recorded every {every:g} iterations.")
+    line = "a blue line" if every == 1 else "blue dots on a thin line"
+    caption = (f"Your cost ({line}) over the reference's (the wide light-grey band beneath it) "
+               f"on the public check's data, {'computed at every step of training' if every == 1 else 'recorded ' + steps}.")
     recorded = max((len(s) for s in (student, reference) if s is not None), default=0)
     if 0 < recorded < plots.FEW_COSTS:
         caption += (f" The cost every {every:g} iterations: {recorded} point{'s' if recorded != 1 else ''}, so the "

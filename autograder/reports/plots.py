@@ -91,6 +91,7 @@ def cost_series(figure):
 
 FEW_COSTS = 5  # fewer recorded costs than this: the caption says how few
 MAX_TICKS = 12  # up to this many recorded costs, the x axis is labelled at each one
+MAX_MARKERS = 40  # up to this many costs, each is a dot; a longer curve is a line
 
 
 def cost_iterations(series, every):
@@ -113,10 +114,10 @@ def costs_figure(figure):
     ax = fig.add_subplot()
     if reference is not None and np.isfinite(reference).any():
         ax.plot(cost_iterations(reference, every), reference, color=REFERENCE, linewidth=9, solid_capstyle="round",
-                marker="o", markersize=15, zorder=2, label="reference")
+                marker="o" if reference.size <= MAX_MARKERS else None, markersize=15, zorder=2, label="reference")
     if student is not None and np.isfinite(student).any():
-        ax.plot(cost_iterations(student, every), student, color=BLUE, marker="o", markersize=6, linewidth=2,
-                zorder=3, label="your cost")
+        ax.plot(cost_iterations(student, every), student, color=BLUE, linewidth=2, zorder=3, label="your cost",
+                marker="o" if student.size <= MAX_MARKERS else None, markersize=6)
     notes = []
     if student is None:
         notes.append("your function returned no costs to plot")
@@ -124,12 +125,14 @@ def costs_figure(figure):
         bad = int((~np.isfinite(student)).sum())
         notes.append(f"{bad} of your {student.size} costs are NaN or infinite: gaps in your line")
     if student is not None and reference is not None and student.size != reference.size:
-        notes.append(f"you recorded {student.size} costs, the reference {reference.size}")
+        notes.append(f"your training computed {student.size} costs, the reference's {reference.size}" if every == 1
+                     else f"you recorded {student.size} costs, the reference {reference.size}")
     longest = max(drawable, key=len)
     if longest.size <= MAX_TICKS:
         ax.set_xticks(cost_iterations(longest, every))
     ax.margins(x=0.06, y=0.12)
-    ax.set_xlabel("iteration (a cost is recorded every {:g})".format(every))
+    ax.set_xlabel("iteration (the cost of every step)" if every == 1 else
+                  "iteration (a cost is recorded every {:g})".format(every))
     ax.set_ylabel("cost")
     ax.grid(True, color="#e4e7ec", linewidth=0.8)
     ax.legend(loc="best", frameon=False)

@@ -103,6 +103,7 @@ def _model_checks(function, inputs, message, np_seed):
     """A public and a hidden model check of ``function``."""
     return pair(A, function, inputs, message, points=(2, 3), judge="model", tolerance=MODEL_TOLERANCE,
                 options={"np_seed": np_seed, "accuracy": accuracies, "accuracy_gap": 0.0,
+                         "cost_trace": ["compute_cost", None],  # the cost of every step, for the feedback's curve
                          "where": f"{function}(...) = (parameters, costs)"})
 
 

@@ -158,7 +158,8 @@ def train_test_accuracy(expected, received, inputs):
 
 
 LABELS = Rules(any_label_dtype=True)
-MODEL = {"accuracy": train_test_accuracy, "accuracy_gap": 0.0}
+MODEL = {"accuracy": train_test_accuracy, "accuracy_gap": 0.0,
+         "cost_trace": ["propagate", 1]}  # the cost of every step, for the feedback's curve
 
 CHECKS = [
     *pair(A, "sigmoid", any_array, "sigmoid(z) elementwise on an array"),

@@ -105,9 +105,40 @@ def judge_answers(function, answers, lost=None, path=CHECKS_FILE):
     return outcomes
 
 
+def callees(function, path=CHECKS_FILE):
+    """The other checked functions ``function`` calls in the reference, in the notebook's order."""
+    return list(_load(path).get("calls", {}).get(function, []))
+
+
+def point_to_callees(outcomes, failing, path=CHECKS_FILE):
+    """Add to each failed outcome a line naming the functions it calls that fail their own checks
+    (``failing``): the grader judges a function on the student's own building blocks, so the
+    function itself may be right, and those are the ones to fix first."""
+    for outcome in outcomes:
+        first = [name for name in callees(outcome.function, path) if name in failing]
+        if first and not outcome.passed:
+            names = ", ".join(first)
+            outcome.problems.append(f"your {names} {'fails' if len(first) == 1 else 'fail'} its own checks: fix "
+                                    f"{'it' if len(first) == 1 else 'them'} first. The grader judges "
+                                    f"{outcome.function} on your own {names}, so {outcome.function} may be right")
+    return outcomes
+
+
 def run_public_checks(function, namespace, path=CHECKS_FILE):
-    """The outcome of every public check of ``function`` on the student's ``namespace``."""
-    return judge_answers(function, probe_answers(function, namespace, path), path=path)
+    """The outcome of every public check of ``function`` on the student's ``namespace``; a failed one
+    names the functions it calls that fail their own public checks."""
+    outcomes = judge_answers(function, probe_answers(function, namespace, path), path=path)
+    if all(o.passed for o in outcomes):
+        return outcomes
+    failing = {name for name in callees(function, path) if not _passes(name, namespace, path)}
+    return point_to_callees(outcomes, failing, path)
+
+
+def _passes(function, namespace, path):
+    try:
+        return all(o.passed for o in judge_answers(function, probe_answers(function, namespace, path), path=path))
+    except KeyError:  # no public check of its own
+        return True
 
 
 def print_answers(function, namespace, marker):

@@ -23,7 +23,7 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from .checks import assignment, judge_answers, public_functions
+from .checks import assignment, judge_answers, point_to_callees, public_functions
 from .plain import decode
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BAD_INPUT = 0, 1, 2, 3  # as every nndl command's
@@ -273,6 +273,7 @@ def check_notebook(nb, folder, timeout=TIMEOUT):
             outcomes += judge_answers(function, answers, lost)
     finally:
         kernel.stop()
+    point_to_callees(outcomes, {o.function for o in outcomes if not o.passed})
     present = {_meta(cell).get("grade_id") for cell in nb.cells if _is_check_cell(cell)}
     notes += [f"the check cell of {function} was deleted (grading puts it back; its checks ran above anyway)"
               for function in public_functions() if f"{function}_tests" not in present]

@@ -23,6 +23,7 @@ from .plain import to_plain
 
 EPSILON = 1e-6  # step of the centred differences
 RECORD_LIMIT = 32_000_000  # bytes of array data a probe records of calls; past it, nothing is recorded
+COSTS_LIMIT = 100_000  # costs a probe keeps of one training run (options["cost_trace"])
 
 
 def from_plain(tree):
@@ -282,6 +283,48 @@ class Recorder:
                     namespace[name] = wrapper.__wrapped__
 
 
+class CostTrace:
+    """The cost of every step of a training run, as the student's own cost function computed it.
+
+    ``options["cost_trace"]`` is ``[name, item]``: the function that computes the cost at each step
+    (``compute_cost``) and which item of its result is the cost (``propagate`` returns
+    ``(grads, cost)``: item 1), or None for the result itself. A cost that is not one finite-or-not
+    number is kept as None.
+    """
+
+    def __init__(self, spec):
+        self.name, self.item = spec
+        self.costs = []
+
+    def _cost(self, result):
+        try:
+            value = result if self.item is None else result[self.item]
+            return float(np.asarray(value, dtype=np.float64).reshape(()))
+        except Exception:
+            return None
+
+    @contextlib.contextmanager
+    def watching(self, namespace):
+        func = namespace.get(self.name)
+        if not callable(func):
+            yield self
+            return
+
+        def traced(*args, **kwargs):
+            result = func(*args, **kwargs)
+            if len(self.costs) < COSTS_LIMIT:
+                self.costs.append(self._cost(result))
+            return result
+
+        traced.__name__, traced.__doc__, traced.__wrapped__ = self.name, func.__doc__, func
+        namespace[self.name] = traced
+        try:
+            yield self
+        finally:
+            if namespace.get(self.name) is traced:
+                namespace[self.name] = func
+
+
 PROBES = {"call": call, "seed_before": seed_before, "gradient_planar": gradient_planar, "gradient_deep": gradient_deep,
           "gradient_propagate": gradient_propagate}
 
@@ -290,22 +333,28 @@ def run_probe(namespace, probe, function, inputs, options):
     """Run one probe; never raises. Returns ``{"status": ..., "value" | "error": ...}``.
 
     ``status`` is "ok" (with ``calls``, ``[name, key, result]`` of each recorded call, when
-    ``options["record"]`` asked for them and they fit in ``RECORD_LIMIT``), "not implemented" (the
+    ``options["record"]`` asked for them and they fit in ``RECORD_LIMIT``; with ``costs_seen``, the
+    cost of each training step, when ``options["cost_trace"]`` asked for them), "not implemented" (the
     stub's NotImplementedError), "missing" (the function is not defined: ``name`` says which) or
     "error" (any other exception: ``type`` and ``message``; ``error`` is both as one sentence). A grader reading this from a student's kernel
     trusts none of it but the value (``autograder.checks.received``); the texts serve the student's own
     checks.
     """
     recorder = Recorder() if options.get("record") else None
+    trace = CostTrace(options["cost_trace"]) if options.get("cost_trace") else None
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"), contextlib.ExitStack() as stack:
             warnings.simplefilter("ignore")
             if recorder is not None:
                 stack.enter_context(recorder.watching(namespace, options["record"], function))
+            if trace is not None:
+                stack.enter_context(trace.watching(namespace))
             value = PROBES[probe](namespace, function, from_plain(copy.deepcopy(inputs)), options)
         answer = {"status": "ok", "value": to_plain(value)}
         if recorder is not None and not recorder.full:
             answer["calls"] = recorder.calls
+        if trace is not None:
+            answer["costs_seen"] = trace.costs
         return answer
     except NotImplementedError:
         return {"status": "not implemented"}

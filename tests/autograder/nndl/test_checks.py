@@ -93,3 +93,22 @@ def test_a_lost_answer_fails_each_check_with_its_sentence(checks):
     assert all(o.problems == [lost["error"]] and not o.passed for o in outcomes)
     assert checks.public_functions()[:2] == ["sigmoid", "initialize_with_zeros"]
     assert checks.assignment() == "logistic_regression"
+
+
+def test_a_function_that_fails_through_its_own_building_block_says_to_fix_that_first(checks):
+    """``optimize`` right, ``propagate`` without its 1/m: the grader keeps optimize's points (the replay),
+    and the student's check cell says which function to fix first and why optimize may be right."""
+    from autograder.checks import catalogue
+    from autograder.checks.namespace import reference_namespace, replace
+
+    mistake = catalogue.mistake("logistic_regression", "missing-1/m")
+    namespace = replace(reference_namespace("logistic_regression"), propagate=mistake.mutant)
+    assert checks.callees("optimize") == ["sigmoid", "propagate"]  # directly or not, in the notebook's order
+    with pytest.raises(checks.ChecksFailed) as failed:
+        checks.check("optimize", namespace)
+    text = "\n".join(failed.value._render_traceback_())
+    assert "your propagate fails its own checks: fix it first" in text
+    assert "The grader judges optimize on your own propagate, so optimize may be right" in " ".join(text.split())
+    outcomes = checks.judge_answers("optimize", checks.probe_answers("optimize", namespace))
+    checks.point_to_callees(outcomes, set())  # nothing else fails: no such line
+    assert not any("fix it first" in p for o in outcomes for p in o.problems)

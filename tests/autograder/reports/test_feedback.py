@@ -128,6 +128,32 @@ def test_the_reference_curve_is_drawn_beneath_the_students_with_a_legend():
     assert "The cost every" not in caption  # enough points to see the shape: nothing to say
 
 
+def test_the_cost_of_every_step_is_a_curve_without_dots():
+    steps = np.linspace(0.69, 0.3, 250)
+    fig = plots.costs_figure(figure(a_costs(student=list(steps), reference=list(steps * 0.9), every=1)))
+    ax = fig.axes[0]
+    assert all(line.get_marker() in (None, "None", "") for line in ax.get_lines())
+    assert ax.get_xlabel() == "iteration (the cost of every step)"
+    alt, caption = feedback_page._costs_text(figure(a_costs(student=list(steps), reference=list(steps), every=1)))
+    assert "at every step of training" in alt and "a blue line" in caption and "The cost every" not in caption
+
+
+def test_a_model_check_traces_the_cost_of_every_step_of_the_students_and_the_references_training():
+    from autograder.checks import catalogue, judge
+    from autograder.checks.namespace import reference_namespace
+
+    check = catalogue.check("logistic_regression/model/public")
+    answer = judge.run_probe(reference_namespace("logistic_regression"), check.probe, check.function,
+                             judge.make_inputs(check, judge.PUBLIC_SEED), judge.probe_options(check))
+    steps = judge.make_inputs(check, judge.PUBLIC_SEED)["kwargs"]["num_iterations"]
+    assert len(answer["costs_seen"]) == steps
+    found = plot_data.figure_data(check, judge.PUBLIC_SEED, answer)
+    assert found.every == 1 and found.student == found.reference == answer["costs_seen"]
+    del answer["costs_seen"]  # a model that computes its costs some other way: its returned costs, every 100
+    found = plot_data.figure_data(check, judge.PUBLIC_SEED, answer)
+    assert found.every == 100 and len(found.student) == len(found.reference) == -(-steps // 100)
+
+
 @pytest.mark.parametrize("data", [
     {}, {"kind": "costs"}, a_costs(student="abc", reference=None), a_costs(student=[None, None], reference=None),
     a_costs(student=[[1, 2], [3]], reference={"a": 1}), a_boundary(X=np.zeros((3, 40))),
@@ -344,12 +370,16 @@ def test_every_sample_student_renders(graded_course):
 @pytest.mark.slow
 def test_sample_pages_name_the_first_function_to_fix_and_no_jargon(graded_course):
     found = sample_records(graded_course)
-    for assignment, first, knock_on in (("logistic_regression", "propagate", ("optimize", "model")),
-                                        ("planar_classification", "backward_propagation", ("nn_model",))):
-        text = next_steps_text(feedback.render(found[assignment]["cy"]))
+    for assignment, first, callers in (("logistic_regression", "propagate", ("optimize", "model")),
+                                       ("planar_classification", "backward_propagation", ("nn_model",))):
+        record = found[assignment]["cy"]
+        text = next_steps_text(feedback.render(record))
         assert f"Fix {first} first: it is the first function in your notebook that lost points" in text
-        for name in knock_on:
-            assert f"{name} — 0 / " in text and f"may pass once {first} is fixed (it calls it)" in text
+        for name in callers:  # right on the student's own building blocks: their points are kept, and it says why
+            assert f"{name} — " not in text
+            rows = [row for row in record.checks if row.function == name]
+            assert rows and all(row.passed for row in rows)
+            assert all(f"{name} itself is right" in " ".join(row.messages) for row in rows if row.messages)
     for records in found.values():
         for record in records.values():
             text = page_text(feedback.render(record))
