@@ -21,7 +21,8 @@ from autograder.nndl.compare import compare
 from autograder.nndl.judges import agrees, decide
 from autograder.checks.namespace import reference_namespace, replace
 from autograder.nndl.plain import to_plain
-from autograder.nndl.probes import call_key, from_plain, run_probe
+from autograder.nndl.probes import from_plain, run_probe
+from autograder.nndl.recording import call_key
 from autograder.checks.spec import Verdict
 from autograder.checks.status import Status
 

@@ -21,8 +21,8 @@ from autograder.generate import diagrams
 from autograder.nndl.plain import encode
 
 PACKAGE = "nndl"  # the name of the support package inside each assignment folder
-RUNTIME = ["plain.py", "compare.py", "relations.py", "probes.py", "judges.py", "checks.py",  # the check cells
-           "report.py", "notebook.py", "__main__.py"]  # the check command, python -m nndl check
+RUNTIME = ["plain.py", "compare.py", "relations.py", "recording.py", "probes.py", "judges.py",
+           "checks.py", "report.py", "notebook.py", "__main__.py"]  # the check cells and python -m nndl check
 _DIGITS = ["train_digits.h5", "test_digits.h5"]
 SUPPORT = {  # assignment -> (files from data/, files from solutions/)
     "python_basics": ([], []),

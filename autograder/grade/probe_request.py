@@ -1,7 +1,7 @@
 """The probe request: the code the grader sends a kernel to probe one check, and the reading of its answer.
 
 ``probe_code`` builds, inside the kernel, a private module from the source text of
-``autograder/nndl/plain.py`` and ``probes.py``, runs the check's probe on the kernel's user
+``autograder/nndl/plain.py``, ``recording.py`` and ``probes.py``, runs the check's probe on the kernel's user
 namespace with the check's plain inputs, and writes the answer as JSON between two markers that
 carry a fresh random nonce. ``parse_probe_output`` decodes that JSON with ``plain.decode`` (no
 pickle) and rebuilds it as trusted data (``autograder.checks.received``: the kernel chooses
@@ -14,7 +14,7 @@ from autograder.checks import catalogue, judge, received
 from autograder.nndl import plain
 
 STUDENT_DIR = Path(plain.__file__).resolve().parent
-PROBE_MODULES = ("plain", "probes")  # built, in this order, inside the kernel from our own source text
+PROBE_MODULES = ("plain", "recording", "probes")  # built, in this order, inside the kernel from our own source text
 PROBE_RECURSION = 3000  # the recursion limit while a probe runs, whatever the student set (restored after)
 IO_MODULE = "_nndl_grader_io"  # where the kernel keeps its stdout before any student code runs
 BOOTSTRAP = f"""\

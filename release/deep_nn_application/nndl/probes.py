@@ -5,25 +5,21 @@ A probe only calls the student's functions on given inputs and returns plain dat
 compares nothing and scores nothing. It depends on NumPy and ``autograder.nndl.plain`` alone, so it
 can run in the student's kernel while the judging happens elsewhere.
 
-When the grader asks (``options["record"]``: names of the student's other graded functions), a
-probe also records the calls the checked function makes to those functions: for each, a key of its
-arguments (``call_key``) and its result. The judge replays the reference's version of the checked
-function on those results (``autograder.checks.judge``), so that a function that is right given the
-student's own building blocks keeps its points when one of them is wrong.
+When asked, a probe also records what the checked function does with the student's other
+functions (``recording``): the calls it makes to them, for the judge's replay, and the cost of
+each training step, for the feedback's curve.
 """
 import contextlib
 import copy
 import hashlib
-import inspect
 import warnings
 
 import numpy as np
 
 from .plain import to_plain
+from .recording import CostTrace, Recorder
 
 EPSILON = 1e-6  # step of the centred differences
-RECORD_LIMIT = 32_000_000  # bytes of array data a probe records of calls; past it, nothing is recorded
-COSTS_LIMIT = 100_000  # costs a probe keeps of one training run (options["cost_trace"])
 
 
 def from_plain(tree):
@@ -173,156 +169,6 @@ def seed_before(namespace, function, inputs, options):
         if namespace.get(target) is watched:
             namespace[target] = original
     return {"state": seen[0] if seen else None, "result": result}
-
-
-class _Unkeyable(Exception):
-    """An argument that is not plain data: such a call gets no key, and is never replayed."""
-
-
-def _feed(h, obj, depth=0):
-    """Feed ``obj`` to the hash ``h`` in one canonical form: a tuple and a list alike, a NumPy
-    scalar as the Python number it holds, an array by its dtype, shape and bytes."""
-    if depth > 20:
-        raise _Unkeyable()
-    if obj is None:
-        h.update(b"N")
-    elif isinstance(obj, (bool, np.bool_)):
-        h.update(b"T" if obj else b"F")
-    elif isinstance(obj, (int, np.integer)):
-        h.update(b"i%d;" % int(obj))
-    elif isinstance(obj, (float, np.floating)):
-        h.update(b"f" + float(obj).hex().encode() + b";")
-    elif isinstance(obj, str):
-        h.update(b"s%d:" % len(obj) + obj.encode("utf-8", "replace"))
-    elif isinstance(obj, np.ndarray) and obj.dtype.kind in "biuf":
-        h.update(f"a{obj.dtype.str}{obj.shape};".encode())
-        h.update(np.ascontiguousarray(obj).tobytes())
-    elif isinstance(obj, dict):
-        h.update(b"{%d" % len(obj))
-        for key in sorted(obj, key=str):
-            _feed(h, str(key), depth + 1)
-            _feed(h, obj[key], depth + 1)
-        h.update(b"}")
-    elif isinstance(obj, (list, tuple)):
-        h.update(b"[%d" % len(obj))
-        for item in obj:
-            _feed(h, item, depth + 1)
-        h.update(b"]")
-    else:
-        raise _Unkeyable()
-
-
-def call_key(func, args, kwargs):
-    """A key of the arguments of one call of ``func``, bound to its parameters with their defaults;
-    None when they cannot be bound or hold something other than plain data.
-
-    The same arguments give the same key on both sides (the student's kernel and the grader's
-    replay), whatever the names of the parameters and whether a default was passed or left out.
-    """
-    try:
-        bound = inspect.signature(func).bind(*args, **kwargs)
-        bound.apply_defaults()
-        h = hashlib.sha256()
-        _feed(h, list(bound.arguments.values()))
-        return h.hexdigest()
-    except (TypeError, ValueError, RecursionError, _Unkeyable):
-        return None
-
-
-def _array_bytes(tree):
-    if isinstance(tree, np.ndarray):
-        return tree.nbytes
-    if isinstance(tree, dict):
-        return sum(_array_bytes(v) for v in tree.values())
-    if isinstance(tree, list):
-        return sum(_array_bytes(v) for v in tree)
-    return 0
-
-
-class Recorder:
-    """The calls to some of the student's functions made while a probe runs (only the outermost ones)."""
-
-    def __init__(self, limit=RECORD_LIMIT):
-        self.calls, self.limit, self.size, self.depth, self.full = [], limit, 0, 0, False
-
-    def wrap(self, name, func):
-        def recorded(*args, **kwargs):
-            if self.depth or self.full:
-                return func(*args, **kwargs)
-            key = call_key(func, args, kwargs)  # before the call, which may change its arguments
-            self.depth += 1
-            try:
-                result = func(*args, **kwargs)
-            finally:
-                self.depth -= 1
-            if key is not None:
-                kept = to_plain(result)  # a copy: later changes to the result do not reach it
-                self.size += _array_bytes(kept)
-                if self.size > self.limit:
-                    self.full, self.calls = True, []
-                else:
-                    self.calls.append([name, key, kept])
-            return result
-
-        recorded.__name__, recorded.__doc__, recorded.__wrapped__ = name, func.__doc__, func
-        return recorded
-
-    @contextlib.contextmanager
-    def watching(self, namespace, names, checked):
-        """``namespace``'s functions ``names`` (but ``checked``) recorded while the block runs."""
-        wrapped = {}
-        for name in names:
-            func = namespace.get(name)
-            if name != checked and callable(func):
-                wrapped[name] = namespace[name] = self.wrap(name, func)
-        try:
-            yield self
-        finally:
-            for name, wrapper in wrapped.items():
-                if namespace.get(name) is wrapper:
-                    namespace[name] = wrapper.__wrapped__
-
-
-class CostTrace:
-    """The cost of every step of a training run, as the student's own cost function computed it.
-
-    ``options["cost_trace"]`` is ``[name, item]``: the function that computes the cost at each step
-    (``compute_cost``) and which item of its result is the cost (``propagate`` returns
-    ``(grads, cost)``: item 1), or None for the result itself. A cost that is not one finite-or-not
-    number is kept as None.
-    """
-
-    def __init__(self, spec):
-        self.name, self.item = spec
-        self.costs = []
-
-    def _cost(self, result):
-        try:
-            value = result if self.item is None else result[self.item]
-            return float(np.asarray(value, dtype=np.float64).reshape(()))
-        except Exception:
-            return None
-
-    @contextlib.contextmanager
-    def watching(self, namespace):
-        func = namespace.get(self.name)
-        if not callable(func):
-            yield self
-            return
-
-        def traced(*args, **kwargs):
-            result = func(*args, **kwargs)
-            if len(self.costs) < COSTS_LIMIT:
-                self.costs.append(self._cost(result))
-            return result
-
-        traced.__name__, traced.__doc__, traced.__wrapped__ = self.name, func.__doc__, func
-        namespace[self.name] = traced
-        try:
-            yield self
-        finally:
-            if namespace.get(self.name) is traced:
-                namespace[self.name] = func
 
 
 PROBES = {"call": call, "seed_before": seed_before, "gradient_planar": gradient_planar, "gradient_deep": gradient_deep,

@@ -104,7 +104,7 @@ def test_a_probe_request_returns_what_run_probe_returns(check):
     nonce = secrets.token_hex(16)
     printed = run_probe_code(probe_request.probe_code(check, inputs, nonce), namespace)
     received = probe_request.parse_probe_output(printed, nonce)
-    direct = run_probe(reference_namespace(LOGISTIC), check.probe, check.function, inputs, check.options_for_probe())
+    direct = run_probe(reference_namespace(LOGISTIC), check.probe, check.function, inputs, judge.probe_options(check))
     assert received["status"] == "ok"
     assert plain.encode(received) == plain.encode(direct)
     assert judge.judge(check, SEED, received).passed

@@ -88,7 +88,7 @@ def test_student_probes_never_call_the_cost():
 
 # ------------------------------------------------------------------ recording the calls to other functions
 
-from autograder.nndl.probes import RECORD_LIMIT, Recorder, call_key  # noqa: E402
+from autograder.nndl.recording import RECORD_LIMIT, Recorder, call_key  # noqa: E402
 
 
 def _double(a, factor=2.0):
