@@ -17,7 +17,7 @@ run as root the current user is already ordinary: it is yielded as it is (``crea
 and ``subids=True`` only reports the ranges the files already give it.
 
 ``run_as(user, argv, cwd, env, timeout)`` runs ``argv`` as that user and returns the
-``subprocess.CompletedProcess`` (text output). As root it goes through a private mount namespace
+``subprocess.CompletedProcess`` (text output); ``popen_as`` starts it in the background instead. As root it goes through a private mount namespace
 of its own (``unshare --mount --propagation private``, made by root; the code is the JupyterHub
 recipe's, ``deploy/jupyterhub/reach.py``, which spawns each hub user's server the same way), where every folder the
 command needs (the project's interpreter and its prefixes, the repo, ``cwd``) is made reachable
@@ -230,20 +230,28 @@ def needed_paths(extra=()):
     return reach.needed_paths([REPO, *extra])
 
 
-def run_as(user: User, argv, cwd=None, env=None, timeout=600, no_user_namespaces=False):
-    """Run ``argv`` as ``user`` (see the module's docstring); a ``subprocess.CompletedProcess``."""
+def _command_as(user, argv, cwd, env, no_user_namespaces=False):
+    """``(command, cwd, env)`` that runs ``argv`` as ``user`` (this user itself when not root)."""
     cwd = str(cwd or REPO)
     env = dict(os.environ if env is None else env)
     if not is_root():
         if no_user_namespaces:
-            raise RuntimeError("run_as(no_user_namespaces=True) needs root")
-        return subprocess.run(list(argv), cwd=cwd, env=env, timeout=timeout, capture_output=True, text=True)
+            raise RuntimeError("running as another user with no_user_namespaces=True needs root")
+        return list(argv), cwd, env
     setpriv = [_which("setpriv"), f"--reuid={user.uid}", f"--regid={user.gid}", "--clear-groups",
                "--inh-caps=-all", "--"]
     inner = setpriv + [_which(argv[0]) if "/" not in argv[0] else argv[0], *argv[1:]]
     count = max(SUBID_COUNT, user.uid + 1, user.gid + 1) if no_user_namespaces else 0
     command = reach.command(user.uid, user.gid, inner, cwd, env, needed_paths([cwd]), userns_count=count,
                             unshare=_which("unshare"))
+    return command, cwd, env
+
+
+def run_as(user: User, argv, cwd=None, env=None, timeout=600, no_user_namespaces=False):
+    """Run ``argv`` as ``user`` (see the module's docstring); a ``subprocess.CompletedProcess``."""
+    command, cwd, env = _command_as(user, argv, cwd, env, no_user_namespaces)
+    if not is_root():
+        return subprocess.run(command, cwd=cwd, env=env, timeout=timeout, capture_output=True, text=True)
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
@@ -253,6 +261,15 @@ def run_as(user: User, argv, cwd=None, env=None, timeout=600, no_user_namespaces
         out, err = proc.communicate()
         raise subprocess.TimeoutExpired(argv, timeout, out, err) from None
     return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
+def popen_as(user: User, argv, cwd=None, env=None, output=None):
+    """Start ``argv`` as ``user`` in the background, in a session of its own (``os.killpg`` stops it
+    all); its output goes to the file object ``output`` (else nowhere). A ``subprocess.Popen``."""
+    command, cwd, env = _command_as(user, argv, cwd, env)
+    target = output if output is not None else subprocess.DEVNULL
+    return subprocess.Popen(command, cwd=cwd if not is_root() else None, env=env if not is_root() else None,
+                            stdout=target, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _which(name):

@@ -16,7 +16,7 @@ import signal
 import time
 from collections import deque
 
-from autograder.grade.worker import _init_worker, _isolation_mode, grade_job
+from autograder.grade.worker import _init_worker, _isolation_mode, grade_job, grade_portable_job, portable_files
 
 POLL = 0.2  # seconds between looks at the workers
 
@@ -151,7 +151,14 @@ class Local:
 
 
 class Dask:
-    """The same jobs through ``dask.distributed`` (``client.submit``); workers must see the course folder."""
+    """The same jobs through ``dask.distributed`` (``client.submit``), carried as data.
+
+    A worker needs this package installed and nothing else: each task takes the submission's
+    notebook as bytes and the release's support package (scattered to the cluster once per
+    assignment), grades in a folder of its own and returns the result as data; only the
+    coordinator reads and writes the course folder. A worker that dies takes its task with it and
+    Dask runs it again on another; the coordinator records each result once.
+    """
     name = "dask"
 
     def __init__(self, scheduler, workers):
@@ -165,6 +172,7 @@ class Dask:
         self.limit = workers if workers else threads
         self.workers = threads
         self.token = secrets.token_hex(4)
+        self.support = {}  # support folder -> the future of its files, scattered once
 
     def require_isolation(self):
         """Refuse (``SandboxUnavailable``) when a worker of the cluster cannot isolate student kernels."""
@@ -181,9 +189,18 @@ class Dask:
             raise sandbox.SandboxUnavailable(f"{len(refused)} Dask worker(s) cannot isolate student kernels "
                                              f"({worker}: {reason})")
 
+    def _support(self, folder):
+        if folder not in self.support:
+            self.support[folder] = self.client.scatter([portable_files(folder)], hash=False)[0]
+        return self.support[folder]
+
     def submit(self, job):
         key = f"nndl-grade-{job['assignment']}-{job['student']}-{self.token}-{secrets.token_hex(4)}"
-        return self.client.submit(grade_job, job, key=key, pure=False, retries=0)
+        with open(job["notebook_path"], "rb") as f:
+            notebook = f.read()
+        portable = {k: v for k, v in job.items() if k not in ("notebook_path", "support_dir")}
+        return self.client.submit(grade_portable_job, dict(portable, notebook=notebook),
+                                  self._support(job["support_dir"]), key=key, pure=False, retries=0)
 
     def wait(self, futures, timeout):
         end = time.monotonic() + timeout

@@ -2,16 +2,21 @@
 
 A worker only computes: ``grade_job`` runs the grade function on one staged notebook and returns
 its result as plain JSON text; the coordinator (``autograder.grade.batch``, through
-``autograder.grade.pool``) is the only one to write. A local worker pins BLAS to one thread
+``autograder.grade.pool``) is the only one to write. ``grade_portable_job`` is the same for a
+worker that cannot see the course folder (a Dask cluster without a shared disk): the notebook and
+the release's support package come with the job as data and live in a private folder of the
+worker's own while it grades. A local worker pins BLAS to one thread
 before NumPy loads (this module imports none), ignores Ctrl-C while idle and leaves when its
 coordinator is gone.
 """
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, is_dataclass
+from pathlib import Path, PurePosixPath
 
 from autograder.threads import pin
 
@@ -77,6 +82,37 @@ def grade_job(job):
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
 
+
+
+def portable_files(folder):
+    """``{relative path: bytes}`` of every file below ``folder`` (caches aside): a support package as data."""
+    folder = Path(folder)
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*"))
+            if path.is_file() and "__pycache__" not in path.parts}
+
+
+def _write_files(folder, files):
+    for name, data in files.items():
+        relative = PurePosixPath(name)
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            raise ValueError(f"a support file outside its folder: {name!r}")
+        path = folder.joinpath(*relative.parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def grade_portable_job(job, support):
+    """``grade_job`` on a worker that does not see the course: ``job["notebook"]`` (bytes) and
+    ``support`` (``portable_files`` of the release's ``nndl/``) are written into a private temporary
+    folder, graded there, and removed; the result goes back as data, like ``grade_job``'s."""
+    with tempfile.TemporaryDirectory(prefix="nndl-job-") as folder:
+        folder = Path(folder)
+        support_dir = folder / "nndl"
+        _write_files(support_dir, support)
+        notebook = folder / f"{job['assignment']}.ipynb"
+        notebook.write_bytes(job["notebook"])
+        local = {key: value for key, value in job.items() if key != "notebook"}
+        return grade_job(dict(local, notebook_path=str(notebook), support_dir=str(support_dir)))
 
 
 def _isolation_mode():

@@ -4,6 +4,7 @@ Most tests inject a fake grade function (written to a module in a temporary fold
 workers can import it); the slow ones grade the sample submissions with the real runner, in local
 worker processes and on a local Dask cluster.
 """
+import contextlib
 import io
 import json
 import os
@@ -651,3 +652,80 @@ def test_ctrl_c_on_the_command_stops_cleanly_and_the_next_run_resumes(template, 
     table = gradebook.scores(course, BASICS)
     assert {s: table[s][0] for s in expected} == expected
     assert all(table[s] == (POINTS, POINTS) for s in names)
+
+
+def _cluster_folder():
+    """A folder an ordinary user may enter (not list), for its workers' own folders; the course stays
+    under pytest's folder of root, which that user cannot reach."""
+    import tempfile
+
+    base = "/var/tmp" if os.access("/var/tmp", os.W_OK) else None
+    folder = tempfile.mkdtemp(prefix="nndl-dask-", dir=base)
+    os.chmod(folder, 0o711)
+    return folder
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_without_the_course_folder_grades_each_submission_once_though_a_worker_dies(
+        template, tmp_path, expected):
+    """Workers of another user, in folders of their own, started as ``dask worker`` processes: the
+    course is out of their reach, the jobs carry what they need. One is killed in mid-run."""
+    import unprivileged
+    from distributed import Client, LocalCluster
+
+    if not unprivileged.is_root():
+        pytest.skip("the workers run as another user, whom only root can make (CI runs as root)")
+    course = shutil.copytree(template, tmp_path / "course")
+    names = [f"s{i}" for i in range(1, 7)]
+    _more_students(course, names)
+    want = dict(expected, **{name: expected["ada"] for name in names})
+    parent = _cluster_folder()
+    workers = []
+    try:
+        with unprivileged.ordinary_user() as user, \
+                LocalCluster(n_workers=0, processes=True, dashboard_address=None, scheduler_port=0) as cluster, \
+                Client(cluster) as client:
+            for i in range(2):
+                home = os.path.join(parent, f"w{i}")
+                os.mkdir(home, 0o700)
+                os.chown(home, user.uid, user.gid)
+                log = open(os.path.join(parent, f"w{i}.log"), "w")
+                workers.append(unprivileged.popen_as(
+                    user, [sys.executable, "-m", "distributed.cli.dask_worker", cluster.scheduler_address,
+                           "--nthreads", "1", "--no-dashboard", "--local-directory", home, "--name", f"w{i}"],
+                    cwd=home, env=dict(os.environ, HOME=home, DASK_DISTRIBUTED__WORKER__DAEMON="False"),
+                    output=log))
+            client.wait_for_workers(2, timeout=180)
+            reach = client.run(os.access, str(course / "submitted"), os.R_OK)
+            assert reach and not any(reach.values()), reach  # no worker can read the course
+            killed = {}
+
+            def kill_a_busy_worker():
+                deadline = time.monotonic() + 240
+                while time.monotonic() < deadline and not killed:
+                    busy = [address for address, tasks in client.processing().items() if tasks]
+                    names_by_address = {a: w["name"] for a, w in client.scheduler_info()["workers"].items()}
+                    if busy and len(busy) == 2:
+                        name = names_by_address[busy[0]]
+                        proc = workers[int(name[1:])]
+                        os.killpg(proc.pid, signal.SIGKILL)
+                        killed[name] = busy[0]
+                        return
+                    time.sleep(0.1)
+
+            import threading
+            killer = threading.Thread(target=kill_a_busy_worker)
+            killer.start()
+            report = grade_assignment(course, BASICS, scheduler=client, seed=11, progress=False)
+            killer.join()
+    finally:
+        for proc in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        shutil.rmtree(parent, ignore_errors=True)
+    assert killed, "no moment came when both workers were grading"
+    assert report.ok, report.format()
+    assert sorted(report.graded) == sorted(want)  # each once: nothing lost, nothing twice
+    assert {s: v[0] for s, v in report.scores.items()} == want
+    assert gradebook.scores(course, BASICS) == {s: (pytest.approx(v), POINTS) for s, v in want.items()}
