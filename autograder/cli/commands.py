@@ -100,6 +100,9 @@ def build_parser():
                  help="grade even where this machine cannot isolate student code (see 'nndl doctor'): the "
                       "students' code then runs with your permissions and can read the reference; every "
                       "report says so. Also c.SandboxedGrading.allow_unsandboxed in nbgrader_config.py"),
+         _option("--run-demos", action="store_true",
+                 help="also run the cells the course tags 'demo' (plots, timings, long training runs no check "
+                      "needs), which grading skips; the scores are the same either way"),
          _option("--json", action="store_true", help="print the report as JSON (no progress)"))
 
     _add(sub, "doctor", grade.cmd_doctor,

@@ -58,7 +58,8 @@ def _batch(args, course, assignment, progress):
     from autograder.grade.batch import grade_assignment
 
     return grade_assignment(course, assignment, workers=args.workers, scheduler=args.scheduler, seed=args.seed,
-                            force=args.force, progress=progress, allow_unsandboxed=_allow_unsandboxed(args, course))
+                            force=args.force, progress=progress, allow_unsandboxed=_allow_unsandboxed(args, course),
+                            run_demos=bool(getattr(args, "run_demos", False)))
 
 
 def _refused(exc):
@@ -129,7 +130,8 @@ def _grade_all(args):
     found = _graded(lambda: grade_assignments(course, assignments, workers=args.workers, scheduler=args.scheduler,
                                               seed=args.seed, force=args.force,
                                               progress=not (args.quiet or args.json), errors=errors,
-                                              allow_unsandboxed=_allow_unsandboxed(args, course)),
+                                              allow_unsandboxed=_allow_unsandboxed(args, course),
+                                              run_demos=bool(getattr(args, "run_demos", False))),
                     EXIT_FAILED)
     if found is None:
         return EXIT_INTERRUPTED
@@ -196,7 +198,8 @@ def _grade_notebook(args, path):
             raise _refused(exc) from None
     with working(f"grading {path.name} ({assignment}, seed {seed}) in a sandboxed kernel...", args):
         result = runner.grade_submission(path, assignment, _student_of(path, assignment), seed, support,
-                                         hidden_paths=hidden, allow_unsandboxed=allow)
+                                         hidden_paths=hidden, allow_unsandboxed=allow,
+                                         demos=() if getattr(args, "run_demos", False) else None)
     if result.status is Status.NOT_GRADED:
         raise CommandError(f"{path} was not graded: {result.reason}", EXIT_FAILED)
     record = results.summarize(result, figures=[]).to_dict()

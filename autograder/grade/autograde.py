@@ -119,6 +119,8 @@ class SandboxedGrading(Preprocessor):
     probe_timeout = Float(60.0, help="Seconds one check's probe may run.").tag(config=True)
     allow_unsandboxed = Bool(False, help="Grade even where the machine cannot isolate student kernels: the "
                                          "students' code then runs with your permissions (unsafe).").tag(config=True)
+    run_demos = Bool(False, help="Also run the cells the course tags 'demo' (plots, timings, long training "
+                                 "runs no check needs), which grading otherwise skips.").tag(config=True)
 
     def preprocess(self, nb, resources):
         from autograder.checks.status import Status
@@ -138,7 +140,8 @@ class SandboxedGrading(Preprocessor):
             digest = state.sha256(course / "submitted" / student / assignment / f"{assignment}.ipynb")
             result = runner.grade_notebook(nb, assignment, student, seed,
                                            course / "release" / assignment / "nndl", timeouts=timeouts,
-                                           hidden_paths=state.hidden_paths(course), allow_unsandboxed=allow)
+                                           hidden_paths=state.hidden_paths(course), allow_unsandboxed=allow,
+                                           demos=() if self.run_demos else None)
             if result.status is Status.NOT_GRADED:
                 raise RuntimeError(f"{student}/{assignment} was not graded: {result.reason}; nothing was recorded "
                                    "for it, and the next autograde tries it again")

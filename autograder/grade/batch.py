@@ -51,7 +51,7 @@ def _students(course_dir, assignment, wanted):
 
 def grade_assignment(course_dir, assignment, workers=None, scheduler=None, seed=None, timeouts=None, policy=None,
                      progress=True, students=None, grade=None, force=False, submission_timeout=None,
-                     allow_unsandboxed=False):
+                     allow_unsandboxed=False, run_demos=False):
     """Grade every submission of ``assignment`` in ``course_dir``; returns a ``BatchReport``.
 
     ``workers``: local worker processes (default ``os.cpu_count()``; 0 grades in this process);
@@ -64,17 +64,18 @@ def grade_assignment(course_dir, assignment, workers=None, scheduler=None, seed=
     (its worker is stopped; with local workers the others in flight are started again).
     Ctrl-C stops the run (``KeyboardInterrupt``); what was graded stays, and the next run resumes.
     ``sandbox.SandboxUnavailable`` is raised, before anything is written, when the machine (or a
-    Dask worker) cannot isolate student kernels, unless ``allow_unsandboxed``.
+    Dask worker) cannot isolate student kernels, unless ``allow_unsandboxed``. The course's
+    demonstration cells are not run (``autograder.grade.demos``) unless ``run_demos``.
     """
     return grade_assignments(course_dir, [assignment], workers=workers, scheduler=scheduler, seed=seed,
                              timeouts=timeouts, policy=policy, progress=progress, students=students, grade=grade,
                              force=force, submission_timeout=submission_timeout,
-                             allow_unsandboxed=allow_unsandboxed)[0]
+                             allow_unsandboxed=allow_unsandboxed, run_demos=run_demos)[0]
 
 
 def grade_assignments(course_dir, assignments, workers=None, scheduler=None, seed=None, timeouts=None, policy=None,
                       progress=True, students=None, grade=None, force=False, submission_timeout=None, errors=None,
-                      allow_unsandboxed=False):
+                      allow_unsandboxed=False, run_demos=False):
     """Grade several assignments in one batch: one pool of workers, one queue; returns a ``BatchReport`` each.
 
     Each assignment keeps its own seed, state, lock and report, exactly as ``grade_assignment``
@@ -97,7 +98,7 @@ def grade_assignments(course_dir, assignments, workers=None, scheduler=None, see
         for a in assignments:
             batch = _Batch(course_dir, a, seed=seed, timeouts=timeouts, policy=policy, students=students,
                            grade=grade, force=force, submission_timeout=submission_timeout, progress=shared,
-                           label=len(assignments) > 1, allow_unsandboxed=allow_unsandboxed)
+                           label=len(assignments) > 1, allow_unsandboxed=allow_unsandboxed, run_demos=run_demos)
             try:
                 batches.append(stack.enter_context(batch))
             except BatchError as exc:
@@ -144,17 +145,18 @@ class _Batch:
     """One assignment of a batch: checked, locked, prepared and given a seed on entry; its run record closed on exit."""
 
     def __init__(self, course_dir, assignment, seed, timeouts, policy, students, grade, force, submission_timeout,
-                 progress, label, allow_unsandboxed=False):
+                 progress, label, allow_unsandboxed=False, run_demos=False):
         self.course_dir, self.assignment = course_dir, assignment
         self.options = dict(seed=seed, timeouts=timeouts, policy=policy, students=students, grade=grade,
-                            force=force, submission_timeout=submission_timeout, allow_unsandboxed=allow_unsandboxed)
+                            force=force, submission_timeout=submission_timeout, allow_unsandboxed=allow_unsandboxed,
+                            run_demos=run_demos)
         self.progress, self.label = progress, label
         self.interrupted = True
         self.previous = {}
         self._lock = None
 
     def __enter__(self):
-        from autograder.grade import submissions
+        from autograder.grade import demos, submissions
         from autograder.grade.gradebook import Writer
 
         course_dir, assignment = self.course_dir, self.assignment
@@ -215,7 +217,9 @@ class _Batch:
         self.coordinator = _Coordinator(course_dir, assignment, seed, writer, state, report,
                                         dict(grade=o["grade"], policy=o["policy"], timeouts=o["timeouts"],
                                              allow_unsandboxed=o["allow_unsandboxed"],
-                                             support_dir=str(support_dir), hidden_paths=hidden),
+                                             support_dir=str(support_dir), hidden_paths=hidden,
+                                             demos=() if o["run_demos"] else demos.sources(
+                                                 course_dir / "release" / assignment / f"{assignment}.ipynb")),
                                         self.progress, label=self.label)
         self.coordinator.limit = o["submission_timeout"] or submission_limit(assignment, o["timeouts"])
 

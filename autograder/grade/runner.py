@@ -28,7 +28,7 @@ import nbformat
 from autograder.checks import catalogue, judge
 from autograder.checks.spec import Verdict
 from autograder.checks.status import Status
-from autograder.grade import plot_data, sandbox
+from autograder.grade import demos as demo_cells, plot_data, sandbox
 from autograder.grade.kernel import Session
 from autograder.grade.outputs import Budget, Outputs, ProbeStream
 from autograder.grade.probe_request import BOOTSTRAP, graded_functions, parse_probe_output, probe_code
@@ -95,7 +95,7 @@ def _judge(check, seed, answer):
         return _lost(check, Status.ERROR, f"the result could not be judged ({type(exc).__name__})")
 
 
-def _run_probe(session, check, seed, timeout, figures=None, functions=None):
+def _run_probe(session, check, seed, timeout, figures=None, functions=None, unset=()):
     inputs = judge.make_inputs(check, seed)
     nonce = secrets.token_hex(16)
     sink = ProbeStream()
@@ -123,23 +123,32 @@ def _run_probe(session, check, seed, timeout, figures=None, functions=None):
             figure = None
         if figure is not None:
             figures.append(figure)
-    return _judge(check, seed, answer)
+    verdict = _judge(check, seed, answer)
+    why = demo_cells.explain(answer.get("message"), unset) if answer.get("type") == "NameError" else None
+    if why and not verdict.passed:
+        verdict.messages.append(why)
+    return verdict
 
 
-def _execute_notebook(session, nb, timeouts, messages):
-    """Run the student's code cells in order (never the test cells), recording their outputs."""
-    budget = Budget()
+def _execute_notebook(session, nb, timeouts, messages, demos=()):
+    """Run the student's code cells in order (never the test cells, nor the course's unchanged
+    demonstration cells ``demos``), recording their outputs; returns the numbers of the skipped cells."""
+    budget, skipped = Budget(), []
     for index, cell in enumerate(nb.cells):
         if cell.get("cell_type") != "code" or is_test_cell(cell) or not str(cell.get("source", "")).strip():
+            continue
+        if demo_cells.is_demo(cell, demos):
+            cell.outputs = [_note("[a demonstration of the course: not run when grading]")]
+            skipped.append(index + 1)
             continue
         remaining = session.left()
         if remaining <= 0:
             session.alert(f"The notebook used up its {timeouts.notebook:g} s; its code cells from cell "
                             f"{index + 1} on were not run.")
-            return
+            return skipped
         if session.kernel is None:
             session.alert(f"No kernel was left to run the notebook's cells from cell {index + 1} on.")
-            return
+            return skipped
         timeout = min(timeouts.cell, remaining)
         sink = Outputs(budget=budget)
         result = session.run(str(cell.source), timeout, sink, what=f"cell {index + 1}")
@@ -156,6 +165,7 @@ def _execute_notebook(session, nb, timeouts, messages):
         elif result.status == "died":
             why = "ran out of memory" if result.memory else "died"
             cell.outputs.append(_note(f"[the kernel {why} while this cell ran; it was restarted without this cell]"))
+    return skipped
 
 
 def _note(text):
@@ -185,7 +195,7 @@ def probe_budget(checks, timeouts):
 
 
 def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, timeouts=Timeouts(), hidden_paths=(),
-                   checks=None, allow_unsandboxed=False):
+                   checks=None, allow_unsandboxed=False, demos=None):
     """Grade one student's notebook ``nb`` (nbformat, as nbgrader sanitized it) in a sandboxed kernel.
 
     Returns a ``SubmissionResult``; ``nb`` is changed in place into the graded notebook. Its
@@ -194,10 +204,15 @@ def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, time
     isolate a kernel and ``allow_unsandboxed`` is False. ``support_dir`` is the course's
     ``release/<assignment>/nndl/``; ``hidden_paths`` are added to the policy's paths the kernel
     must not see. ``checks`` (a list of ``spec.Check``) are run instead of every check of the
-    assignment (``nndl check`` runs the public ones only).
+    assignment (``nndl check`` runs the public ones only). ``demos``: the sources of the course's
+    demonstration cells, which are not run (``autograder.grade.demos``); None reads them from the
+    release notebook beside ``support_dir``, () runs every cell.
     """
     began = time.monotonic()
     checks = catalogue.checks(assignment) if checks is None else list(checks)
+    if demos is None:
+        demos = demo_cells.sources(Path(support_dir).parent / f"{assignment}.ipynb")
+    demos = tuple(demos)
     messages = []
     if policy is None:
         policy = sandbox.Policy(hidden_paths=tuple(hidden_paths)) if hidden_paths else None
@@ -218,14 +233,19 @@ def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, time
                                     duration=time.monotonic() - began, status=Status.NOT_GRADED,
                                     reason=session.start_error, faults=dict(session.faults),
                                     alerts=list(session.alerts))
-        _execute_notebook(session, nb, timeouts, messages)
+        skipped = _execute_notebook(session, nb, timeouts, messages, demos)
+        if skipped:
+            messages.append(f"Not run when grading: {len(skipped)} demonstration cell(s) of the course, unchanged "
+                            f"(cell{'s' * (len(skipped) != 1)} {', '.join(map(str, skipped))}); the checks call "
+                            "your functions themselves.")
+        unset = demo_cells.names_set_by(demos) if skipped else set()
         probes_end = time.monotonic() + probe_budget(checks, timeouts)
         for check in checks:
             timeout = min(timeouts.probe, probes_end - time.monotonic())
             if timeout <= 0:
                 verdicts.append(_lost(check, Status.TIMEOUT, "the checks used up their time before this one ran"))
                 continue
-            verdicts.append(_run_probe(session, check, seed, timeout, figures, functions))
+            verdicts.append(_run_probe(session, check, seed, timeout, figures, functions, unset))
     finally:
         session.shutdown()
     by_function, scores, max_scores = {}, {}, {}

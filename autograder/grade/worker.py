@@ -74,6 +74,8 @@ def grade_job(job):
             kwargs["timeouts"] = job["timeouts"]
         if job.get("allow_unsandboxed"):
             kwargs["allow_unsandboxed"] = True
+        if job.get("demos") is not None:
+            kwargs["demos"] = tuple(job["demos"])
         result = grade(job["notebook_path"], job["assignment"], job["student"], job["seed"], job["support_dir"],
                        **kwargs)
         from autograder.nndl.plain import encode
