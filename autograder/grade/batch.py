@@ -30,7 +30,7 @@ from collections import deque
 from pathlib import Path
 
 from autograder.checks.status import Status
-from autograder.grade import pool
+from autograder.grade import demos, pool
 from autograder.grade.batch_report import BatchReport
 from autograder.grade.state import (STATE_DIR, BatchError, Graded, Lock, Run, RunState, choose_seed, hidden_paths,
                                     now, private_dir, recorded_run, recorded_state, sha256, write_run, write_state)
@@ -156,7 +156,7 @@ class _Batch:
         self._lock = None
 
     def __enter__(self):
-        from autograder.grade import demos, submissions
+        from autograder.grade import submissions
         from autograder.grade.gradebook import Writer
 
         course_dir, assignment = self.course_dir, self.assignment
