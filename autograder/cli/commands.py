@@ -90,8 +90,8 @@ def build_parser():
          COURSE,
          _option("--workers", type=int, help="local worker processes (default: one per CPU; 0 grades in this "
                                              "process); with --scheduler, the submissions in flight at once"),
-         _option("--scheduler", help="a Dask scheduler address (tcp://host:port); its workers must see the "
-                                     "course folder at the same path"),
+         _option("--scheduler", help="a Dask scheduler address (tcp://host:port); its workers need this "
+                                     "package, not the course folder"),
          _option("--seed", type=int, help="the seed of the hidden checks (default: the one recorded for the "
                                           "assignment, or a new secret one; 0 for a notebook with none recorded)"),
          _option("--force", action="store_true", help="grade every submission again (with a new secret seed "
@@ -100,6 +100,11 @@ def build_parser():
                  help="grade even where this machine cannot isolate student code (see 'nndl doctor'): the "
                       "students' code then runs with your permissions and can read the reference; every "
                       "report says so. Also c.SandboxedGrading.allow_unsandboxed in nbgrader_config.py"),
+         _option("--watch", action="store_true",
+                 help="feedback on submit: every --interval seconds collect new submissions from nbgrader's "
+                      "exchange, grade them and release their feedback, until Ctrl-C (restart it the same way: "
+                      "nothing is graded twice or lost)"),
+         _option("--interval", type=float, default=5.0, help="with --watch, seconds between rounds (default 5)"),
          _option("--run-demos", action="store_true",
                  help="also run the cells the course tags 'demo' (plots, timings, long training runs no check "
                       "needs), which grading skips; the scores are the same either way"),

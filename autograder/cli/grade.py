@@ -29,6 +29,8 @@ def cmd_grade(args):
 
     if args.workers is not None and args.workers < 0:
         raise CommandError("--workers must be 0 or more", EXIT_USAGE)
+    if getattr(args, "watch", False):
+        return _watch(args)
     if args.all:
         if args.target:
             raise CommandError("give either an assignment or notebook, or --all, not both", EXIT_USAGE)
@@ -46,6 +48,33 @@ def cmd_grade(args):
         return _grade_notebook(args, target)
     raise CommandError(f"{args.target} is neither a notebook file nor an assignment of the course "
                        f"({', '.join(ASSIGNMENTS)})")
+
+
+def _watch(args):
+    """``nndl grade --watch``: collect, grade and release feedback in rounds until Ctrl-C."""
+    from autograder.checks.namespace import ASSIGNMENTS
+    from autograder.grade import watch
+
+    if args.all == bool(args.target) or (args.target and args.target not in ASSIGNMENTS):
+        raise CommandError("--watch takes an assignment or --all", EXIT_USAGE)
+    if args.scheduler or args.force:
+        raise CommandError("--watch grades on this machine, as submissions come: no --scheduler or --force",
+                           EXIT_USAGE)
+    if args.interval <= 0:
+        raise CommandError("--interval must be more than 0 seconds", EXIT_USAGE)
+    course = course_folder(args)
+    require_gradebook(course)
+    assignments = list(ASSIGNMENTS) if args.all else [args.target]
+    say = reporter(args)
+    say(f"watching {', '.join(assignments)}: a round every {args.interval:g} s (Ctrl-C stops; the same command "
+        "resumes)")
+    try:
+        watch.watch(course, assignments, workers=args.workers or 1, interval=args.interval,
+                    say=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        say("stopped: what was graded and released is kept")
+        return EXIT_OK
+    return EXIT_OK
 
 
 def _allow_unsandboxed(args, course):
