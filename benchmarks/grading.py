@@ -1,6 +1,6 @@
 """Benchmark: every grading path on one synthetic class, same machine, same seed.
 
-    python benchmarks/nbgrader_commands.py --students 20 --assignments python_basics,logistic_regression
+    python benchmarks/grading.py --students 20 --assignments python_basics,logistic_regression
 
 A synthetic class: each student a copy of one sample plan (all correct, the stubs, or a set of
 typical mistakes), so scores are known. It measures, on the same submissions and the same seed:
@@ -9,8 +9,13 @@ typical mistakes), so scores are known. It measures, on the same submissions and
 - plain ``nbgrader autograde`` of every assignment (the course's config grades each notebook
   through the sandboxed engine, one after the other);
 - the engine (``autograder.grade.batch.grade_assignments``, as ``nndl grade --all``: all assignments
-  in one batch) with 1 and with 2 workers, in the sandbox mode this user gets (``full`` as root);
-  per-notebook overhead over the floor, from the 1-worker run;
+  in one batch) with 1 and with 2 workers, in the sandbox mode this user gets (``full`` as root),
+  each with the course's demonstration cells skipped (the default) and run (``--run-demos``);
+  per-notebook cost against the floor, from the 1-worker runs;
+- the engine on a Dask cluster of 2 worker processes (``distributed.LocalCluster``; the jobs carry
+  their notebooks as data), against the local 2 workers;
+- a synthetic class of ``--memory-students`` (default 50 and 500) python_basics submissions,
+  mixed plans, graded with 2 workers: the coordinator's peak memory and the wall time of each;
 - run as root, the engine once more as an ordinary user (a system user made for the run and
   removed after it, as the tests do), 1 worker: the rootless sandbox, and its cost per notebook
   over the full one;
@@ -83,16 +88,29 @@ def run_nbgrader(workdir, assignments, seed):
 
 ENGINE_SCRIPT = """
 import json, resource, sys, time
+from autograder.threads import pin
+pin(force=True)
 from autograder.grade import batch
-workdir, seed, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-assignments = sys.argv[4].split(",")
+workdir, seed, workers = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+assignments, run_demos = sys.argv[4].split(","), sys.argv[5] == "1"
+scheduler = None
+if workers.startswith("dask"):  # a local Dask cluster of that many worker processes, one thread each
+    from distributed import Client, LocalCluster
+    cluster = LocalCluster(n_workers=int(workers[4:]), processes=True, threads_per_worker=1, dashboard_address=None)
+    scheduler, workers = Client(cluster), None
+else:
+    workers = int(workers)
 start = time.monotonic()
 scores, modes = {}, set()
 # as `nndl grade --all` does: every assignment in one batch, one pool of workers
-for report in batch.grade_assignments(workdir, assignments, workers=workers, seed=seed, progress=False, force=True):
+for report in batch.grade_assignments(workdir, assignments, workers=workers, scheduler=scheduler, seed=seed,
+                                      progress=False, force=True, run_demos=run_demos):
     scores.update({f"{s}|{report.assignment}": v for s, v in report.scores.items()})
     modes.update(report.sandbox.values())
 wall = time.monotonic() - start
+if scheduler is not None:
+    scheduler.close()
+    cluster.close()
 self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(json.dumps({"wall": wall, "coordinator_kb": self_kb, "child_kb": child_kb, "scores": scores,
@@ -100,10 +118,12 @@ print(json.dumps({"wall": wall, "coordinator_kb": self_kb, "child_kb": child_kb,
 """
 
 
-def run_engine(workdir, assignments, seed, workers):
-    """The engine in a fresh process (so its peak memory is its own)."""
+def run_engine(workdir, assignments, seed, workers, run_demos=False):
+    """The engine in a fresh process (so its peak memory is its own); ``workers`` a number or "dask2"."""
     out = subprocess.run([sys.executable, "-c", ENGINE_SCRIPT, str(workdir), str(seed), str(workers),
-                          ",".join(assignments)], capture_output=True, text=True, check=True)
+                          ",".join(assignments), "1" if run_demos else "0"], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"the engine ({workers}) failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -132,7 +152,7 @@ def run_engine_as_ordinary_user(workdir, assignments, seed, workers):
         os.chmod(workdir.parent, 0o711)
         env = dict(os.environ, HOME=str(home))
         done = unprivileged.run_as(user, [sys.executable, "-c", ENGINE_SCRIPT, str(workdir), str(seed),
-                                          str(workers), ",".join(assignments)], cwd=str(workdir), env=env,
+                                          str(workers), ",".join(assignments), "0"], cwd=str(workdir), env=env,
                                    timeout=6 * 3600)
     if done.returncode != 0:
         raise RuntimeError(f"the engine run as an ordinary user failed:\n{done.stderr[-3000:]}")
@@ -147,6 +167,8 @@ def main(argv=None):
     parser.add_argument("--skip-nbgrader", action="store_true", help="skip the nbgrader autograde run")
     parser.add_argument("--skip-rootless", action="store_true",
                         help="as root, skip the run as an ordinary user (the rootless sandbox)")
+    parser.add_argument("--memory-students", default="50,500",
+                        help="class sizes of the memory runs, python_basics only (default 50,500; '' skips them)")
     args = parser.parse_args(argv)
     assignments = args.assignments.split(",")
     root = Path(tempfile.mkdtemp(prefix="nndl-bench-"))
@@ -168,22 +190,32 @@ def main(argv=None):
         if not args.skip_nbgrader:
             print("nbgrader autograde ...", file=sys.stderr)
             figures["nbgrader_s"], nbgrader_scores = run_nbgrader(fresh("nbgrader"), assignments, args.seed)
-        engine = {}
+        engine, demos = {}, {}
         for workers in (1, 2):
             print(f"engine, {workers} worker(s) ...", file=sys.stderr)
             engine[workers] = run_engine(fresh(f"engine{workers}"), assignments, args.seed, workers)
+            print(f"engine, {workers} worker(s), running the demonstration cells too ...", file=sys.stderr)
+            demos[workers] = run_engine(fresh(f"demos{workers}"), assignments, args.seed, workers, run_demos=True)
+        print("engine on a Dask cluster of 2 worker processes ...", file=sys.stderr)
+        dask = run_engine(fresh("dask"), assignments, args.seed, "dask2")
         import os
 
         rootless = None
         if os.geteuid() == 0 and not args.skip_rootless:
             print("engine as an ordinary user, 1 worker (rootless sandbox) ...", file=sys.stderr)
             rootless = run_engine_as_ordinary_user(fresh("rootless"), assignments, args.seed, 1)
-        print("engine, half the class (coordinator memory) ...", file=sys.stderr)
-        half = root / "half"
-        make_class(half, assignments, max(args.students // 2, 1))
-        engine_half = run_engine(half, assignments, args.seed, 2)
+        memory = {}
+        for size in [int(n) for n in args.memory_students.split(",") if n.strip()]:
+            print(f"engine, 2 workers, a class of {size} python_basics submissions (coordinator memory) ...",
+                  file=sys.stderr)
+            folder = root / f"memory{size}"
+            make_class(folder, ["python_basics"], size)
+            memory[size] = run_engine(folder, ["python_basics"], args.seed, 2)
+            shutil.rmtree(folder, ignore_errors=True)
 
-        paths = {"engine, 1 worker": engine[1]["scores"], "engine, 2 workers": engine[2]["scores"]}
+        paths = {"engine, 1 worker": engine[1]["scores"], "engine, 2 workers": engine[2]["scores"],
+                 "engine, 1 worker, demonstrations run": demos[1]["scores"],
+                 "engine, 2 workers, demonstrations run": demos[2]["scores"], "Dask, 2 processes": dask["scores"]}
         if rootless is not None:
             paths["engine as an ordinary user"] = rootless["scores"]
         if nbgrader_scores is not None:
@@ -201,11 +233,17 @@ def main(argv=None):
             lines.append(f"nbgrader autograde (one by one):   {figures['nbgrader_s']:7.1f} s  "
                          f"({figures['nbgrader_s'] / notebooks:.2f} s per notebook)")
         mode = "/".join(engine[1]["modes"]) or "?"
+        demo_per = demos[1]["wall"] / notebooks
         lines += [
             f"{f'engine, 1 worker ({mode}):':<35}{engine[1]['wall']:7.1f} s  "
-            f"({one_per:.2f} s per notebook, {100 * (one_per - floor_per) / floor_per:+.0f} % over the floor)",
+            f"({one_per:.2f} s per notebook, {one_per / floor_per:.2f}x the floor)",
+            f"engine, 1 worker, demos run:       {demos[1]['wall']:7.1f} s  "
+            f"({demo_per:.2f} s per notebook, {demo_per / floor_per:.2f}x the floor)",
             f"engine, 2 workers:                 {engine[2]['wall']:7.1f} s  "
             f"(speed-up from 1 to 2 workers: {engine[1]['wall'] / engine[2]['wall']:.2f}x)",
+            f"engine, 2 workers, demos run:      {demos[2]['wall']:7.1f} s",
+            f"Dask, 2 worker processes:          {dask['wall']:7.1f} s  "
+            f"({100 * engine[2]['wall'] / dask['wall']:.0f} % of the local 2 workers' throughput)",
         ]
         if rootless is not None:
             user_per = rootless["wall"] / notebooks
@@ -215,10 +253,10 @@ def main(argv=None):
                          f"ratio {rootless['wall'] / engine[1]['wall']:.2f})")
         if "nbgrader_s" in figures:
             lines.append(f"engine (2 workers) vs nbgrader:    {figures['nbgrader_s'] / engine[2]['wall']:.2f}x faster")
+        for size, run in memory.items():
+            lines.append(f"{f'a class of {size} (python_basics):':<35}{run['wall']:7.1f} s, coordinator peak "
+                         f"{run['coordinator_kb'] / 1024:.0f} MiB")
         lines += [
-            f"coordinator peak memory:           {engine[2]['coordinator_kb'] / 1024:.0f} MiB "
-            f"({args.students} students), {engine_half['coordinator_kb'] / 1024:.0f} MiB "
-            f"({max(args.students // 2, 1)} students)",
             f"largest worker or kernel:          {engine[2]['child_kb'] / 1024:.0f} MiB",
             f"identical scores on every path:    {'yes' if same else 'NO'} ({', '.join(paths)})",
         ]

@@ -148,7 +148,7 @@ def _boundary_text(figure):
     score = plots.accuracy(figure)
     alt = "Decision regions of your trained two-layer network over the plane, with the training points"
     caption = ("Shaded regions: the label your trained parameters predict at every point of the plane. "
-               "Markers: the public check's training points, coloured by their true label. Dashed line: "
+               "Markers: the public check's training points, colored by their true label. Dashed line: "
                "where the reference's network switches label.")
     if score is not None:
         mine, theirs, m = score

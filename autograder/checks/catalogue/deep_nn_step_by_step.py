@@ -201,7 +201,7 @@ CHECKS = [
            message="L_model_backward(AL, Y, caches): dA{l-1}, dW{l}, db{l} for every layer, on networks of 3 and "
            "4 layers", points=(2, 2)),
     *pair(A, "L_model_backward", gradient_inputs, what="gradient",
-           message="L_model_backward, on your L_model_forward's caches, agrees with centred differences of the cost",
+           message="L_model_backward, on your L_model_forward's caches, agrees with centered differences of the cost",
            points=(1, 2), **GRADIENT),
     *pair(A, "update_parameters", update_inputs,
            message="update_parameters(params, grads, learning_rate): one step on every W{l} and b{l}, any learning "

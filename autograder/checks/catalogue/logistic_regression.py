@@ -169,7 +169,7 @@ CHECKS = [
     *pair(A, "propagate", one_pass, 'propagate(w, b, X, Y): grads["dw"] (n_x, 1), grads["db"] and the cost',
            points=(2, 2), options={"where": "propagate(...) = (grads, cost)"}),
     *pair(A, "propagate", one_pass_named,
-           "the gradients of propagate agree with centred differences of the cross-entropy cost",
+           "the gradients of propagate agree with centered differences of the cross-entropy cost",
            what="gradient", probe="gradient_propagate", judge="gradient"),
     *pair(A, "optimize", training_run,
            "optimize(...): params, the grads of the last step and the costs every 100 iterations, "

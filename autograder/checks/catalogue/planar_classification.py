@@ -160,7 +160,7 @@ CHECKS = [
            "parameter", inputs=backward_inputs),
     *pair(A, "backward_propagation", points=2,
            message="gradient check: your backward_propagation, on your forward_propagation's cache, against "
-           "centred differences of the cross-entropy cost", inputs=gradient_inputs, what="gradient",
+           "centered differences of the cross-entropy cost", inputs=gradient_inputs, what="gradient",
            probe="gradient_planar", judge="gradient"),
     *pair(A, "update_parameters", points=1,
            message="update_parameters(parameters, grads, learning_rate): one step on W1, b1, W2 and b2 with "

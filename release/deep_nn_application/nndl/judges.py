@@ -55,7 +55,7 @@ def gradient(check, expected, received, inputs):
         err = rel_error(got.reshape(numeric.shape), numeric)
         if not err < GRADIENT_THRESHOLD:
             messages.append(
-                f"gradient check: {key} disagrees with centred differences of the cross-entropy cost "
+                f"gradient check: {key} disagrees with centered differences of the cross-entropy cost "
                 f"(relative error {err:.2e}, threshold {GRADIENT_THRESHOLD:.0e})")
     return not messages, messages
 
