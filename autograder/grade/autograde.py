@@ -21,6 +21,7 @@ nbgrader graded. Configuration (``nbgrader_config.py`` or the command line)::
     c.SandboxedGrading.notebook_timeout = 900      # all cells of a notebook
     c.SandboxedGrading.probe_timeout = 60          # one check
     c.SandboxedGrading.allow_unsandboxed = False   # grade even where no sandbox is possible: unsafe
+    c.SandboxedGrading.run_demos = False           # True also runs the cells the course tags "demo"
 """
 import sys
 from pathlib import Path
