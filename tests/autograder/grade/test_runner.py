@@ -258,8 +258,13 @@ def test_the_graded_notebook_carries_reports_and_scores_in_its_test_cells(tmp_pa
     assert "Looks like a known mistake" in grading_cell(graded, "softmax").outputs[0]["text"]
     demo = next(c for c in graded.cells if c.cell_type == "code" and "print(sigmoid(np.array" in c.source)
     assert "0.73105858" in demo.outputs[0]["text"]  # the student's cells keep their own outputs
+    plot_cell = next(c for c in graded.cells if c.cell_type == "code" and "fig, ax = plt.subplots" in c.source)
+    assert "not run when grading" in plot_cell.outputs[0]["text"]  # the course's plot is a demonstration
+    at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source == plot_cell.source)
+    nb.cells.insert(at + 1, nbformat.v4.new_code_cell("fig, ax = plt.subplots()\nax.plot([0, 1], [1, 0])\nplt.show()"))
+    graded = nbformat.from_dict(grade(nb, tmp_path).notebook)
     plots = [o for c in graded.cells if c.cell_type == "code" for o in c.outputs if o["output_type"] == "display_data"]
-    assert plots and "image/png" in plots[0]["data"]
+    assert plots and "image/png" in plots[0]["data"]  # a student's own plot is run and kept
 
 
 @pytest.mark.slow
