@@ -1,4 +1,8 @@
-"""``nndl grade`` (one notebook, one assignment, every assignment) and ``nndl doctor``."""
+"""``nndl grade`` (one notebook, one assignment, every assignment, or watching the exchange) and ``nndl doctor``.
+
+One module: the command's ways of grading share its checks of the options, its refusals and its
+report; each is a short function over ``autograder.grade``.
+"""
 import signal
 import sys
 import threading
