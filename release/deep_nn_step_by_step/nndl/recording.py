@@ -21,6 +21,20 @@ RECORD_LIMIT = 32_000_000  # bytes of array data a probe records of calls; past 
 COSTS_LIMIT = 100_000  # costs a probe keeps of one training run (options["cost_trace"])
 
 
+@contextlib.contextmanager
+def swapped(namespace, wrappers):
+    """``namespace``'s functions replaced by ``wrappers`` (``{name: wrapper}``) while the block runs; each
+    is put back after, unless the block rebound that name itself."""
+    originals = {name: namespace[name] for name in wrappers}
+    namespace.update(wrappers)
+    try:
+        yield
+    finally:
+        for name, wrapper in wrappers.items():
+            if namespace.get(name) is wrapper:
+                namespace[name] = originals[name]
+
+
 class _Unkeyable(Exception):
     """An argument that is not plain data: such a call gets no key, and is never replayed."""
 
@@ -116,17 +130,10 @@ class Recorder:
     @contextlib.contextmanager
     def watching(self, namespace, names, checked):
         """``namespace``'s functions ``names`` (but ``checked``) recorded while the block runs."""
-        wrapped = {}
-        for name in names:
-            func = namespace.get(name)
-            if name != checked and callable(func):
-                wrapped[name] = namespace[name] = self.wrap(name, func)
-        try:
+        wrappers = {name: self.wrap(name, namespace[name]) for name in names
+                    if name != checked and callable(namespace.get(name))}
+        with swapped(namespace, wrappers):
             yield self
-        finally:
-            for name, wrapper in wrapped.items():
-                if namespace.get(name) is wrapper:
-                    namespace[name] = wrapper.__wrapped__
 
 
 class CostTrace:
@@ -163,9 +170,5 @@ class CostTrace:
             return result
 
         traced.__name__, traced.__doc__, traced.__wrapped__ = self.name, func.__doc__, func
-        namespace[self.name] = traced
-        try:
+        with swapped(namespace, {self.name: traced}):
             yield self
-        finally:
-            if namespace.get(self.name) is traced:
-                namespace[self.name] = func

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from .plain import to_plain
-from .recording import CostTrace, Recorder
+from .recording import CostTrace, Recorder, swapped
 
 EPSILON = 1e-6  # step of the centred differences
 
@@ -161,13 +161,9 @@ def seed_before(namespace, function, inputs, options):
             seen.append(_generator_state())
         return original(*args, **kwargs)
 
-    namespace[target] = watched
-    try:
+    with swapped(namespace, {target: watched}):
         np.random.seed(options["np_seed"])
         result = func(*inputs.get("args", []), **inputs.get("kwargs", {}))
-    finally:
-        if namespace.get(target) is watched:
-            namespace[target] = original
     return {"state": seen[0] if seen else None, "result": result}
 
 
