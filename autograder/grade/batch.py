@@ -75,16 +75,19 @@ def grade_assignment(course_dir, assignment, workers=None, scheduler=None, seed=
 
 def grade_assignments(course_dir, assignments, workers=None, scheduler=None, seed=None, timeouts=None, policy=None,
                       progress=True, students=None, grade=None, force=False, submission_timeout=None, errors=None,
-                      allow_unsandboxed=False, run_demos=False):
+                      allow_unsandboxed=False, run_demos=False, prestart=True):
     """Grade several assignments in one batch: one pool of workers, one queue; returns a ``BatchReport`` each.
 
     Each assignment keeps its own seed, state, lock and report, exactly as ``grade_assignment``
     gives them; sharing the workers saves starting a pool per assignment and lets the submissions
     of one assignment fill the workers another leaves idle at its end. The queue starts with the
     submissions expected to take longest (from the durations of earlier runs, else the
-    assignment's usual weight), so the batch does not end on one long submission.
+    assignment's usual weight), so the batch does not end on one long submission; the submissions of
+    one assignment follow each other, so that a worker's next kernel, started while it grades one
+    (``autograder.grade.spare``), is started for the right assignment.
     With a dict ``errors``, an assignment that cannot start (``BatchError``) is left out with its
-    message there, and the others are graded; without it the error is raised.
+    message there, and the others are graded; without it the error is raised. ``prestart=False``
+    starts every kernel when its submission comes (the benchmark compares).
     """
     if workers is not None and workers < 0:
         raise ValueError("workers must be 0 or more")
@@ -101,13 +104,17 @@ def grade_assignments(course_dir, assignments, workers=None, scheduler=None, see
                            label=len(assignments) > 1, allow_unsandboxed=allow_unsandboxed, run_demos=run_demos)
             try:
                 batches.append(stack.enter_context(batch))
+                batch.coordinator.prestart = prestart
             except BatchError as exc:
                 if errors is None:
                     raise
                 errors[a] = str(exc)
         jobs = [(batch.coordinator, student, digest, batch.estimate(student))
                 for batch in batches for student, digest in batch.todo]
-        jobs.sort(key=lambda job: -job[3])  # longest first (stable: assignment order, then student)
+        longest = {}  # an assignment's longest submission: the assignments go longest first, each in one run
+        for coordinator, _, _, estimate in jobs:
+            longest[coordinator] = max(longest.get(coordinator, 0.0), estimate)
+        jobs.sort(key=lambda job: (-longest[job[0]], -job[3]))  # stable: assignment order, then student
         shared.total = len(jobs)
         shared.enabled = progress and shared.total > 0
         try:
@@ -267,6 +274,7 @@ class _Coordinator:
     def __init__(self, course_dir, assignment, seed, writer, state, report, common, progress, label=False):
         self.course_dir, self.assignment, self.seed = course_dir, assignment, seed
         self.writer, self.state, self.report, self.common, self.progress = writer, state, report, common, progress
+        self.prestart = True  # a worker may start the next kernel while it grades one of these
         self.staged = course_dir / STATE_DIR / "staged" / assignment
         self.limit = None  # seconds a submission may spend in a worker (the watchdog)
         self.label = label  # name the assignment in the progress line (a batch of several)

@@ -17,7 +17,7 @@ import queue
 import time
 from dataclasses import dataclass
 
-from autograder.grade import sandbox
+from autograder.grade import sandbox, spare
 from autograder.grade.outputs import Outputs, _mapping
 from autograder.grade.outputs import Budget, ProbeStream, STREAM_LIMIT  # noqa: F401 (runner.py imports them from here)
 
@@ -62,12 +62,23 @@ class Session:
             kwargs["allow_unsandboxed"] = True
         return sandbox.start_kernel(self.files, **kwargs)
 
-    def start(self):
+    def spare_key(self):
+        """What this session's kernel is started with (``spare.key``): a spare of the same key can stand in."""
+        return spare.key(self.files, self.policy, self.env, self.allow_unsandboxed, self.bootstrap)
+
+    def start(self, spare_ok=False):
         """Start the kernel; False (``start_error`` says why) when the sandbox could not start one.
 
+        With ``spare_ok``, a kernel this process started ahead of need with the same files,
+        policy and options (``spare.prepare``) is taken instead, when there is one.
         ``sandbox.SandboxUnavailable`` (this machine cannot isolate at all) is raised: it is not
         one submission's problem, and grading must stop.
         """
+        ready = spare.take(self.spare_key()) if spare_ok else None
+        if ready is not None:
+            self.kernel, self.mode, self.missing = ready.kernel, ready.mode, ready.missing
+            ready.kernel = None
+            return True
         try:
             self.kernel = self._new_kernel()
         except sandbox.SandboxUnavailable:

@@ -312,10 +312,10 @@ def _submit(backend, queue, suspects, inflight, started):
         return
     while queue and len(inflight) < backend.limit:
         coordinator, student, digest = queue.popleft()
-        _start(backend, coordinator, student, digest, inflight, started, solo=False)
+        _start(backend, coordinator, student, digest, inflight, started, solo=False, queue=queue)
 
 
-def _start(backend, coordinator, student, digest, inflight, started, solo):
+def _start(backend, coordinator, student, digest, inflight, started, solo, queue=()):
     try:
         job, notes = coordinator._job(student)
     except Exception as exc:
@@ -323,6 +323,10 @@ def _start(backend, coordinator, student, digest, inflight, started, solo):
         return
     if notes:
         coordinator.report.messages.setdefault(student, []).extend(f"nbgrader: {n}" for n in notes)
+    # a kernel for the next submission of this assignment starts while this one runs, if one is left
+    # for this worker (a suspect, which may kill its worker, runs alone and without)
+    job["prestart"] = coordinator.prestart and not solo and \
+        sum(1 for entry in queue if entry[0] is coordinator) >= backend.limit
     try:
         future = backend.submit(job)
     except Exception as exc:

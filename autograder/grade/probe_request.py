@@ -6,7 +6,8 @@ namespace with the check's plain inputs, and writes the answer as JSON between t
 carry a fresh random nonce. ``parse_probe_output`` decodes that JSON with ``plain.decode`` (no
 pickle) and rebuilds it as trusted data (``autograder.checks.received``: the kernel chooses
 neither a status nor a text a report shows). ``BOOTSTRAP`` runs first in every kernel, before any
-student code: it keeps the kernel's own stdout for the answers.
+student code: it keeps the kernel's own stdout for the answers and loads the modules the notebooks
+import (``PRELOAD``).
 """
 from pathlib import Path
 
@@ -17,6 +18,9 @@ STUDENT_DIR = Path(plain.__file__).resolve().parent
 PROBE_MODULES = ("plain", "recording", "probes")  # built, in this order, inside the kernel from our own source text
 PROBE_RECURSION = 3000  # the recursion limit while a probe runs, whatever the student set (restored after)
 IO_MODULE = "_nndl_grader_io"  # where the kernel keeps its stdout before any student code runs
+# modules every notebook of the course imports: loaded by the bootstrap (no name is bound), so that a
+# kernel started ahead of need (autograder.grade.spare) has paid for them before the student's cells run
+PRELOAD = ("numpy", "matplotlib.pyplot")
 BOOTSTRAP = f"""\
 import sys as _nndl_sys, types as _nndl_types
 _nndl_io = _nndl_types.ModuleType({IO_MODULE!r})
@@ -27,6 +31,12 @@ try:
     get_ipython().ask_exit = lambda: None  # exit() and quit() leave the kernel running
 except Exception:
     pass
+for _nndl_module in {PRELOAD!r}:
+    try:
+        __import__(_nndl_module)
+    except Exception:
+        pass
+del _nndl_module
 """
 
 

@@ -28,7 +28,7 @@ import nbformat
 from autograder.checks import catalogue, judge
 from autograder.checks.spec import Verdict
 from autograder.checks.status import Status
-from autograder.grade import demos as demo_cells, plot_data, sandbox
+from autograder.grade import demos as demo_cells, plot_data, sandbox, spare
 from autograder.grade.kernel import Session
 from autograder.grade.outputs import Budget, Outputs, ProbeStream
 from autograder.grade.probe_request import BOOTSTRAP, graded_functions, parse_probe_output, probe_code
@@ -195,7 +195,7 @@ def probe_budget(checks, timeouts):
 
 
 def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, timeouts=Timeouts(), hidden_paths=(),
-                   checks=None, allow_unsandboxed=False, demos=None):
+                   checks=None, allow_unsandboxed=False, demos=None, prestart=False):
     """Grade one student's notebook ``nb`` (nbformat, as nbgrader sanitized it) in a sandboxed kernel.
 
     Returns a ``SubmissionResult``; ``nb`` is changed in place into the graded notebook. Its
@@ -206,7 +206,9 @@ def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, time
     must not see. ``checks`` (a list of ``spec.Check``) are run instead of every check of the
     assignment (``nndl check`` runs the public ones only). ``demos``: the sources of the course's
     demonstration cells, which are not run (``autograder.grade.demos``); None reads them from the
-    release notebook beside ``support_dir``, () runs every cell.
+    release notebook beside ``support_dir``, () runs every cell. ``prestart``: start a kernel for
+    the next submission of this assignment while this one is graded (``autograder.grade.spare``);
+    a kernel started so before is taken whether or not this one asks for the next.
     """
     began = time.monotonic()
     checks = catalogue.checks(assignment) if checks is None else list(checks)
@@ -218,16 +220,22 @@ def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, time
         policy = sandbox.Policy(hidden_paths=tuple(hidden_paths)) if hidden_paths else None
     elif hidden_paths:
         policy = replace(policy, hidden_paths=tuple(policy.hidden_paths) + tuple(hidden_paths))
-    session = Session(kernel_files(None, assignment, support_dir), policy, dict(KERNEL_ENV), messages,
-                      timeouts.cell, began + timeouts.notebook, allow_unsandboxed=allow_unsandboxed,
-                      bootstrap=BOOTSTRAP)
+    def new_session(sentences, start):
+        return Session(kernel_files(None, assignment, support_dir), policy, dict(KERNEL_ENV), sentences,
+                       timeouts.cell, start + timeouts.notebook, allow_unsandboxed=allow_unsandboxed,
+                       bootstrap=BOOTSTRAP)
+
+    session = new_session(messages, began)
     verdicts, figures = [], []
     for cell in nb.cells:  # what the student saved is not what ran here: fake outputs and scores go
         if cell.get("cell_type") == "code":
             cell.outputs, cell.execution_count = [], None
     functions = graded_functions(assignment)
     try:
-        if not session.start():
+        started = session.start(spare_ok=True)
+        if prestart:  # the next submission's kernel starts while this one runs
+            spare.prepare(new_session([], time.monotonic()))
+        if not started:
             return SubmissionResult(assignment=assignment, student=student, seed=seed, verdicts=[], scores={},
                                     max_scores={}, notebook={}, messages=messages,
                                     duration=time.monotonic() - began, status=Status.NOT_GRADED,

@@ -4,8 +4,9 @@ A worker only computes: ``grade_job`` runs the grade function on one staged note
 its result as plain JSON text; the coordinator (``autograder.grade.batch``, through
 ``autograder.grade.pool``) is the only one to write. ``grade_portable_job`` is the same for a
 worker that cannot see the course folder (a Dask cluster without a shared disk): the notebook and
-the release's support package come with the job as data and live in a private folder of the
-worker's own while it grades. A local worker pins BLAS to one thread
+the release's support package come with the job as data and live in private folders of the
+worker's own. A job may ask for the next kernel to be started while it runs (``prestart``:
+``autograder.grade.spare``). A local worker pins BLAS to one thread
 before NumPy loads (this module imports none), ignores Ctrl-C while idle and leaves when its
 coordinator is gone.
 """
@@ -87,6 +88,8 @@ def grade_job(job):
             kwargs["allow_unsandboxed"] = True
         if job.get("demos") is not None and _accepts(grade, "demos"):  # a stand-in grade function may not
             kwargs["demos"] = tuple(job["demos"])
+        if job.get("prestart") and _accepts(grade, "prestart"):
+            kwargs["prestart"] = True
         result = grade(job["notebook_path"], job["assignment"], job["student"], job["seed"], job["support_dir"],
                        **kwargs)
         from autograder.nndl.plain import encode
@@ -114,15 +117,34 @@ def _write_files(folder, files):
         path.write_bytes(data)
 
 
+_SUPPORT_DIRS = {}  # in a Dask worker: the content digest of a support package -> the TemporaryDirectory holding it
+
+
+def _support_folder(support):
+    """A private folder of this process holding ``support`` (as ``nndl/``), written once per content and
+    removed when the process exits: a kernel started ahead of need copies it after the job that asked
+    for that kernel is done."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in sorted(support):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(support[name]).digest())
+    holder = _SUPPORT_DIRS.get(digest.hexdigest())
+    if holder is None or not Path(holder.name).is_dir():
+        holder = tempfile.TemporaryDirectory(prefix="nndl-support-")
+        _write_files(Path(holder.name) / "nndl", support)
+        _SUPPORT_DIRS[digest.hexdigest()] = holder
+    return Path(holder.name) / "nndl"
+
+
 def grade_portable_job(job, support):
-    """``grade_job`` on a worker that does not see the course: ``job["notebook"]`` (bytes) and
-    ``support`` (``portable_files`` of the release's ``nndl/``) are written into a private temporary
-    folder, graded there, and removed; the result goes back as data, like ``grade_job``'s."""
+    """``grade_job`` on a worker that does not see the course: ``job["notebook"]`` (bytes) is written
+    into a private temporary folder and ``support`` (``portable_files`` of the release's ``nndl/``)
+    into one this process keeps for the jobs of the same assignment; the result goes back as data,
+    like ``grade_job``'s."""
+    support_dir = _support_folder(support)
     with tempfile.TemporaryDirectory(prefix="nndl-job-") as folder:
-        folder = Path(folder)
-        support_dir = folder / "nndl"
-        _write_files(support_dir, support)
-        notebook = folder / f"{job['assignment']}.ipynb"
+        notebook = Path(folder) / f"{job['assignment']}.ipynb"
         notebook.write_bytes(job["notebook"])
         local = {key: value for key, value in job.items() if key != "notebook"}
         return grade_job(dict(local, notebook_path=str(notebook), support_dir=str(support_dir)))
