@@ -16,9 +16,11 @@ import signal
 import time
 from collections import deque
 
+from autograder.grade.state import BatchError
 from autograder.grade.worker import _init_worker, _isolation_mode, grade_job, grade_portable_job, portable_files
 
 POLL = 0.2  # seconds between looks at the workers
+WORKERS_WAIT = 60.0  # seconds a batch waits for a Dask cluster's first worker
 
 
 def check_result(data, job):
@@ -48,6 +50,16 @@ def check_result(data, job):
     data["messages"] = [str(m) for m in messages]
     return data
 
+
+
+class SchedulerGone(BatchError):
+    """The Dask scheduler went away during the batch: what was graded is recorded, the rest is not."""
+
+    def __init__(self, address, lost):
+        self.address, self.lost = address, lost
+        super().__init__(f"the Dask scheduler at {address} went away during the batch: what was graded before "
+                         f"is recorded, the {lost} submission(s) in flight were not graded; start the scheduler "
+                         "again and run the same command to grade the rest")
 
 
 def require_isolation():
@@ -168,6 +180,12 @@ class Dask:
         else:
             self.client, self.owned = Client(scheduler), True
         self.address = self.client.scheduler.address if hasattr(self.client, "scheduler") else str(scheduler)
+        try:  # a cluster being started, or restarted after its scheduler went away, gets its workers in a while
+            self.client.wait_for_workers(1, timeout=WORKERS_WAIT)
+        except Exception:  # noqa: BLE001 - a timeout, or a scheduler gone again
+            self.close()
+            raise BatchError(f"the Dask scheduler at {self.address} has no workers (waited {WORKERS_WAIT:g} s): "
+                             f"start some ('dask worker {self.address}') and run the same command again") from None
         threads = sum(self.client.nthreads().values()) or 1
         self.limit = workers if workers else threads
         self.workers = threads
@@ -203,9 +221,14 @@ class Dask:
                                   self._support(job["support_dir"]), key=key, pure=False, retries=0)
 
     def wait(self, futures, timeout):
+        """The futures done within ``timeout``; ``SchedulerGone`` when the client lost its scheduler (Dask then
+        cancels every task of the client, and a new one would wait for a scheduler that may never come back)."""
         end = time.monotonic() + timeout
         while True:
             done = [f for f in futures if f.done()]
+            if any(f.status == "cancelled" for f in done) and self.client.status != "running" or \
+                    self.client.status in ("closing", "closed"):
+                raise SchedulerGone(self.address, len(futures))
             if done or time.monotonic() >= end:
                 return done
             time.sleep(0.05)
@@ -225,13 +248,28 @@ class Dask:
         return False  # the other jobs go on
 
     def close(self, interrupted=False, futures=()):
-        if futures:  # a task already running finishes on its worker; its result is dropped
+        gone = self.client.status != "running"
+        if futures and not gone:  # a task already running finishes on its worker; its result is dropped
             try:
                 self.client.cancel(list(futures))
             except Exception:
                 pass
         if self.owned:
-            self.client.close()
+            import logging
+
+            # a client closed while it tries to reach its scheduler logs the attempt's traceback: the
+            # batch has said what happened in one sentence (SchedulerGone)
+            quiet = [logging.getLogger(name) for name in ("distributed.client", "distributed.utils")] if gone else []
+            levels = [logger.level for logger in quiet]
+            for logger in quiet:
+                logger.setLevel(logging.CRITICAL)
+            try:
+                self.client.close(timeout=5 if gone else None)
+            except Exception:  # a client without its scheduler may fail to close cleanly: nothing is lost
+                pass
+            finally:
+                for logger, level in zip(quiet, levels):
+                    logger.setLevel(level)
 
 
 def dispatch(backend, queue):
@@ -254,7 +292,12 @@ def dispatch(backend, queue):
             for future in done:
                 coordinator, student, digest, job, solo = inflight.pop(future)
                 started.pop(future, None)
-                exc = future.exception()
+                try:
+                    exc = future.exception()
+                except BaseException as raised:  # noqa: BLE001 - a future cancelled outside our doing
+                    if isinstance(raised, KeyboardInterrupt):
+                        raise
+                    exc = raised
                 if exc is not None and backend.broken(exc):
                     broken = True
                     if solo:

@@ -729,3 +729,75 @@ def test_a_dask_cluster_without_the_course_folder_grades_each_submission_once_th
     assert sorted(report.graded) == sorted(want)  # each once: nothing lost, nothing twice
     assert {s: v[0] for s, v in report.scores.items()} == want
     assert gradebook.scores(course, BASICS) == {s: (pytest.approx(v), POINTS) for s, v in want.items()}
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _dask_scheduler(port, log):
+    return subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
+                             str(port), "--no-dashboard"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _dask_worker(address, folder, log):
+    return subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+                             "--no-dashboard", "--local-directory", str(folder)], stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+@pytest.mark.slow
+def test_a_scheduler_that_goes_away_mid_batch_loses_nothing_and_the_same_command_resumes(template, tmp_path,
+                                                                                        expected):
+    """``nndl grade --scheduler``: the scheduler is killed while submissions are graded; the command says so in
+    one line and exits; what was graded stays; the same command, once a scheduler is back, grades the rest."""
+    course = shutil.copytree(template, tmp_path / "course")
+    names = [f"s{i}" for i in range(1, 9)]
+    _more_students(course, names)
+    want = dict(expected, **{name: expected["ada"] for name in names})
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "autograder.cli.commands", "grade", BASICS, "--course-dir", str(course),
+               "--scheduler", address, "-q"]
+    log = open(tmp_path / "dask.log", "w")
+    processes = []
+    try:
+        processes += [_dask_scheduler(port, log)]
+        processes += [_dask_worker(address, tmp_path / f"w{i}", log) for i in range(2)]
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        state_file = run_state.state_path(course, BASICS)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            if state_file.exists() and len(json.loads(state_file.read_text())["graded"]) >= 2:
+                break
+            time.sleep(0.05)
+        os.killpg(processes[0].pid, signal.SIGKILL)
+        out, err = proc.communicate(timeout=120)
+        graded = json.loads(state_file.read_text())["graded"]
+        assert proc.returncode != 0 and 2 <= len(graded) < len(want), (proc.returncode, len(graded), err[-2000:])
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert len(lines) == 1 and "Traceback" not in err, err[-3000:]
+        assert f"the Dask scheduler at {address} went away during the batch" in lines[0]
+        assert "run the same command" in lines[0]
+        assert run_state.recorded_run(course, BASICS).status == "interrupted"
+        in_gradebook = gradebook.scores(course, BASICS)
+        assert sorted(in_gradebook) == sorted(graded)
+
+        processes[0] = _dask_scheduler(port, log)  # the scheduler is back, at the same address, and a worker
+        processes.append(_dask_worker(address, tmp_path / "w2", log))
+        again = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        assert again.returncode == 0, again.stderr[-3000:]
+    finally:
+        for p in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+        log.close()
+    state = json.loads(state_file.read_text())
+    assert sorted(state["graded"]) == sorted(want)
+    assert gradebook.scores(course, BASICS) == {s: (pytest.approx(v), POINTS) for s, v in want.items()}
+    assert {s: state["graded"][s] for s in graded} == graded  # graded once: kept as they were, not again
