@@ -11,7 +11,8 @@ typical mistakes), so scores are known. It measures, on the same submissions and
 - the engine (``autograder.grade.batch.grade_assignments``, as ``nndl grade --all``: all assignments
   in one batch) with 1 and with 2 workers, in the sandbox mode this user gets (``full`` as root),
   each with the course's demonstration cells skipped (the default) and run (``--run-demos``);
-  per-notebook cost against the floor, from the 1-worker runs;
+  per-notebook cost against the floor, from the 1-worker runs; and 1 worker once more with every
+  kernel started when its submission comes, not while the one before is graded;
 - the engine on a Dask cluster of 2 worker processes (``distributed.LocalCluster``; the jobs carry
   their notebooks as data), against the local 2 workers;
 - a synthetic class of ``--memory-students`` (default 50 and 500) python_basics submissions,
@@ -19,8 +20,10 @@ typical mistakes), so scores are known. It measures, on the same submissions and
 - run as root, the engine once more as an ordinary user (a system user made for the run and
   removed after it, as the tests do), 1 worker: the rootless sandbox, and its cost per notebook
   over the full one;
-- peak memory of the coordinator and of the largest child process (a worker or a kernel), for
-  the full class and for half of it (the coordinator's should stay flat);
+- peak memory of the largest child process (a worker or a kernel);
+- feedback on submit: the seconds from a student's ``nbgrader submit`` to the feedback being
+  fetchable, ``nndl grade --watch`` running, through nbgrader's own exchange (a few submissions,
+  one at a time);
 and it checks that every path gives identical scores. It prints the figures.
 """
 import argparse
@@ -92,7 +95,7 @@ from autograder.threads import pin
 pin(force=True)
 from autograder.grade import batch
 workdir, seed, workers = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-assignments, run_demos = sys.argv[4].split(","), sys.argv[5] == "1"
+assignments, run_demos, prestart = sys.argv[4].split(","), sys.argv[5] == "1", sys.argv[6] == "1"
 scheduler = None
 if workers.startswith("dask"):  # a local Dask cluster of that many worker processes, one thread each
     from distributed import Client, LocalCluster
@@ -104,7 +107,7 @@ start = time.monotonic()
 scores, modes = {}, set()
 # as `nndl grade --all` does: every assignment in one batch, one pool of workers
 for report in batch.grade_assignments(workdir, assignments, workers=workers, scheduler=scheduler, seed=seed,
-                                      progress=False, force=True, run_demos=run_demos):
+                                      progress=False, force=True, run_demos=run_demos, prestart=prestart):
     scores.update({f"{s}|{report.assignment}": v for s, v in report.scores.items()})
     modes.update(report.sandbox.values())
 wall = time.monotonic() - start
@@ -118,13 +121,71 @@ print(json.dumps({"wall": wall, "coordinator_kb": self_kb, "child_kb": child_kb,
 """
 
 
-def run_engine(workdir, assignments, seed, workers, run_demos=False):
+def run_engine(workdir, assignments, seed, workers, run_demos=False, prestart=True):
     """The engine in a fresh process (so its peak memory is its own); ``workers`` a number or "dask2"."""
     out = subprocess.run([sys.executable, "-c", ENGINE_SCRIPT, str(workdir), str(seed), str(workers),
-                          ",".join(assignments), "1" if run_demos else "0"], capture_output=True, text=True)
+                          ",".join(assignments), "1" if run_demos else "0", "1" if prestart else "0"],
+                         capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"the engine ({workers}) failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_watch_latency(folder, submissions=3):
+    """Seconds from a student's ``nbgrader submit`` to its feedback being fetchable, ``nndl grade --watch``
+    running (1 s between rounds, 1 worker), through nbgrader's own exchange; one submission at a time."""
+    import os
+    import signal
+
+    assignment = "python_basics"
+    course = nbgrader_commands.make_workspace(folder / "course")
+    exchange, student = folder / "exchange", folder / "student"
+    exchange.mkdir()
+    student.mkdir()
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
+    nbgrader_commands.register(course, assignment)
+
+    def nbgrader(args, cwd):
+        done = subprocess.run([sys.executable, "-m", "nbgrader", *args, f"--Exchange.root={exchange}"], cwd=cwd,
+                              capture_output=True, text=True)
+        return done
+
+    for args, cwd in ((["release_assignment", assignment, "--force"], course),
+                      (["fetch_assignment", assignment, "--course", "nndl"], student)):
+        done = nbgrader(args, cwd)
+        if done.returncode != 0:
+            raise RuntimeError(f"nbgrader {args[0]} failed:\n{done.stderr[-2000:]}")
+    log = open(folder / "watch.log", "w")
+    watcher = subprocess.Popen([sys.executable, "-m", "autograder.cli.commands", "grade", assignment, "--watch",
+                                "--interval", "1", "--workers", "1", "--course-dir", str(course)],
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    latencies, seen = [], set()
+    try:
+        time.sleep(3)  # the watcher's first, empty round
+        for i in range(submissions):
+            path = student / assignment / f"{assignment}.ipynb"
+            plans = [plan for plan in PLANS if plan is not None]  # not the student who submits the stubs
+            mistakes = plans[i % len(plans)].get(assignment, [])
+            nbformat.write(samples.filled_notebook(path, assignment, mistakes), path)
+            began = time.monotonic()
+            if nbgrader(["submit", assignment, "--course", "nndl"], student).returncode != 0:
+                raise RuntimeError("nbgrader submit failed")
+            while time.monotonic() < began + 300:
+                nbgrader(["fetch_feedback", assignment, "--course", "nndl"], student)
+                new = set((student / assignment / "feedback").glob("*/*.html")) - seen
+                if new:
+                    seen |= new
+                    latencies.append(time.monotonic() - began)
+                    break
+                time.sleep(0.2)
+            else:
+                raise RuntimeError("no feedback came within 300 s")
+    finally:
+        os.killpg(watcher.pid, signal.SIGINT)
+        watcher.wait(timeout=60)
+        log.close()
+    return latencies
 
 
 def _unprivileged():
@@ -152,7 +213,7 @@ def run_engine_as_ordinary_user(workdir, assignments, seed, workers):
         os.chmod(workdir.parent, 0o711)
         env = dict(os.environ, HOME=str(home))
         done = unprivileged.run_as(user, [sys.executable, "-c", ENGINE_SCRIPT, str(workdir), str(seed),
-                                          str(workers), ",".join(assignments), "0"], cwd=str(workdir), env=env,
+                                          str(workers), ",".join(assignments), "0", "1"], cwd=str(workdir), env=env,
                                    timeout=6 * 3600)
     if done.returncode != 0:
         raise RuntimeError(f"the engine run as an ordinary user failed:\n{done.stderr[-3000:]}")
@@ -196,6 +257,8 @@ def main(argv=None):
             engine[workers] = run_engine(fresh(f"engine{workers}"), assignments, args.seed, workers)
             print(f"engine, {workers} worker(s), running the demonstration cells too ...", file=sys.stderr)
             demos[workers] = run_engine(fresh(f"demos{workers}"), assignments, args.seed, workers, run_demos=True)
+        print("engine, 1 worker, each kernel started when its submission comes ...", file=sys.stderr)
+        cold = run_engine(fresh("cold"), assignments, args.seed, 1, prestart=False)
         print("engine on a Dask cluster of 2 worker processes ...", file=sys.stderr)
         dask = run_engine(fresh("dask"), assignments, args.seed, "dask2")
         import os
@@ -204,6 +267,8 @@ def main(argv=None):
         if os.geteuid() == 0 and not args.skip_rootless:
             print("engine as an ordinary user, 1 worker (rootless sandbox) ...", file=sys.stderr)
             rootless = run_engine_as_ordinary_user(fresh("rootless"), assignments, args.seed, 1)
+        print("feedback on submit: nndl grade --watch and nbgrader's exchange ...", file=sys.stderr)
+        latencies = run_watch_latency(root / "watch")
         memory = {}
         for size in [int(n) for n in args.memory_students.split(",") if n.strip()]:
             print(f"engine, 2 workers, a class of {size} python_basics submissions (coordinator memory) ...",
@@ -215,7 +280,8 @@ def main(argv=None):
 
         paths = {"engine, 1 worker": engine[1]["scores"], "engine, 2 workers": engine[2]["scores"],
                  "engine, 1 worker, demonstrations run": demos[1]["scores"],
-                 "engine, 2 workers, demonstrations run": demos[2]["scores"], "Dask, 2 processes": dask["scores"]}
+                 "engine, 2 workers, demonstrations run": demos[2]["scores"], "Dask, 2 processes": dask["scores"],
+                 "engine, 1 worker, no kernel started ahead": cold["scores"]}
         if rootless is not None:
             paths["engine as an ordinary user"] = rootless["scores"]
         if nbgrader_scores is not None:
@@ -239,6 +305,9 @@ def main(argv=None):
             f"({one_per:.2f} s per notebook, {one_per / floor_per:.2f}x the floor)",
             f"engine, 1 worker, demos run:       {demos[1]['wall']:7.1f} s  "
             f"({demo_per:.2f} s per notebook, {demo_per / floor_per:.2f}x the floor)",
+            f"engine, 1 worker, kernels cold:    {cold['wall']:7.1f} s  "
+            f"(each kernel started when its submission comes: {cold['wall'] / engine[1]['wall']:.2f}x "
+            "the time with the next one started ahead)",
             f"engine, 2 workers:                 {engine[2]['wall']:7.1f} s  "
             f"(speed-up from 1 to 2 workers: {engine[1]['wall'] / engine[2]['wall']:.2f}x)",
             f"engine, 2 workers, demos run:      {demos[2]['wall']:7.1f} s",
@@ -256,6 +325,8 @@ def main(argv=None):
         for size, run in memory.items():
             lines.append(f"{f'a class of {size} (python_basics):':<35}{run['wall']:7.1f} s, coordinator peak "
                          f"{run['coordinator_kb'] / 1024:.0f} MiB")
+        lines.append(f"submit to fetchable feedback:     {max(latencies):7.1f} s at most "
+                     f"({', '.join(f'{x:.1f}' for x in latencies)} s; nndl grade --watch, one submission at a time)")
         lines += [
             f"largest worker or kernel:          {engine[2]['child_kb'] / 1024:.0f} MiB",
             f"identical scores on every path:    {'yes' if same else 'NO'} ({', '.join(paths)})",
