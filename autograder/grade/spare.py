@@ -62,6 +62,11 @@ class _Spare:
         self.session.shutdown()
         counts["discarded"] += 1
 
+    def discard_later(self):
+        """``discard`` in a thread: one still starting is waited for there, not by the caller."""
+        self.timer.cancel()
+        threading.Thread(target=self.discard, name="nndl-spare-discard", daemon=True).start()
+
 
 def _expire(found):
     """A spare nobody took within ``IDLE_LIMIT`` (a long-lived process that graded its last) is shut down."""
@@ -84,7 +89,7 @@ def prepare(session):
         old, _spare = _spare, _Spare(wanted, session)
         counts["prepared"] += 1
     if old is not None:
-        old.discard()
+        old.discard_later()
 
 
 def take(wanted):
@@ -94,8 +99,11 @@ def take(wanted):
         found, _spare = _spare, None
     if found is None:
         return None
+    if found.key != wanted:  # shut down beside the kernel this session starts, not before it
+        found.discard_later()
+        return None
     found.thread.join()  # still starting: waiting for it is never slower than starting another
-    if found.key != wanted or not found.started or not found.session.alive():
+    if not found.started or not found.session.alive():
         found.discard()
         return None
     found.timer.cancel()
