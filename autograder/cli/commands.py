@@ -91,7 +91,8 @@ def build_parser():
          _option("--workers", type=int, help="local worker processes (default: one per CPU; 0 grades in this "
                                              "process); with --scheduler, the submissions in flight at once"),
          _option("--scheduler", help="a Dask scheduler address (tcp://host:port); its workers need this "
-                                     "package, not the course folder"),
+                                     "package, not the course folder; if the scheduler goes away, what was "
+                                     "graded is kept and the same command grades the rest"),
          _option("--seed", type=int, help="the seed of the hidden checks (default: the one recorded for the "
                                           "assignment, or a new secret one; 0 for a notebook with none recorded)"),
          _option("--force", action="store_true", help="grade every submission again (with a new secret seed "
