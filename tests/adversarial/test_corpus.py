@@ -651,13 +651,15 @@ def test_the_graders_memory_stays_bounded(corpus):
 
 
 def test_grading_again_with_the_same_seed_gives_the_same_scores(corpus):
+    """On nndl-root the second grading also runs the course's demonstration cells, which the first skipped."""
     names = {c.name for c in REGRADED}
     by_assignment = {a: sorted(c.name for c in REGRADED if c.assignment == a) for a in ASSIGNMENTS}
     if corpus.config == "nndl-root":
         for assignment, students in by_assignment.items():
             if students:
                 again = batch.grade_assignment(corpus.course, assignment, workers=2, seed=cases.SEED,
-                                               timeouts=TIMEOUTS, progress=False, students=students, force=True)
+                                               timeouts=TIMEOUTS, progress=False, students=students, force=True,
+                                               run_demos=True)
                 assert sorted(again.graded) == students and not again.failed
     elif corpus.config == "nndl-user":
         again = _grade_as(corpus.user, corpus.course, students=names,
