@@ -26,18 +26,24 @@ counts = {"prepared": 0, "taken": 0, "discarded": 0}  # what happened to the spa
 IDLE_LIMIT = 120.0  # seconds a spare waits to be taken before it is shut down
 
 
+def content_digest(contents):
+    """The sha256 of a set of files, ``{relative name: bytes}``, by name and content (not by where they are)."""
+    digest = hashlib.sha256()
+    for name in sorted(contents):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(contents[name]).digest())
+    return digest.hexdigest()
+
+
 def key(files, policy, env, allow_unsandboxed, bootstrap):
     """What a kernel was started with, as one string: files by content, so two copies of one support package agree.
 
     None when a file cannot be read (no spare is then prepared or taken).
     """
-    digest = hashlib.sha256()
     try:
-        for name in sorted(files):
-            digest.update(name.encode() + b"\0" + hashlib.sha256(files[name].read_bytes()).digest())
+        contents = {name: path.read_bytes() for name, path in files.items()}
     except OSError:
         return None
-    return "\n".join([digest.hexdigest(), repr(policy), repr(sorted((env or {}).items())),
+    return "\n".join([content_digest(contents), repr(policy), repr(sorted((env or {}).items())),
                       repr(bool(allow_unsandboxed)), bootstrap])
 
 

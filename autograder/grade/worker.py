@@ -124,16 +124,14 @@ def _support_folder(support):
     """A private folder of this process holding ``support`` (as ``nndl/``), written once per content and
     removed when the process exits: a kernel started ahead of need copies it after the job that asked
     for that kernel is done."""
-    import hashlib
+    from autograder.grade.spare import content_digest
 
-    digest = hashlib.sha256()
-    for name in sorted(support):
-        digest.update(name.encode() + b"\0" + hashlib.sha256(support[name]).digest())
-    holder = _SUPPORT_DIRS.get(digest.hexdigest())
+    digest = content_digest(support)
+    holder = _SUPPORT_DIRS.get(digest)
     if holder is None or not Path(holder.name).is_dir():
         holder = tempfile.TemporaryDirectory(prefix="nndl-support-")
         _write_files(Path(holder.name) / "nndl", support)
-        _SUPPORT_DIRS[digest.hexdigest()] = holder
+        _SUPPORT_DIRS[digest] = holder
     return Path(holder.name) / "nndl"
 
 
