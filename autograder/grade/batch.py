@@ -97,6 +97,8 @@ def grade_assignments(course_dir, assignments, workers=None, scheduler=None, see
         pool.require_isolation()  # before anything is prepared or written
     shared = Progress(0, enabled=progress)
     with contextlib.ExitStack() as stack:
+        from autograder.grade.gradebook import shared_engines
+        stack.enter_context(shared_engines())  # one engine per gradebook for the coordinator's many openings
         batches = []
         for a in assignments:
             batch = _Batch(course_dir, a, seed=seed, timeouts=timeouts, policy=policy, students=students,

@@ -5,7 +5,7 @@ a read-only snapshot of the whole gradebook for the reports (``read``), the scor
 assignment, a submission's lateness. ``writer``: what ``nbgrader autograde`` does once a notebook
 has run, done with nbgrader's own code (the ``Writer``). Callers import from here.
 """
-from autograder.grade.gradebook.config import configured_course_id, load_config, open_gradebook
+from autograder.grade.gradebook.config import configured_course_id, load_config, open_gradebook, shared_engines
 from autograder.grade.gradebook.reader import (Assignment, Book, Student, Submission, Unreadable, cell_scores,
                                                late_penalties, lateness_of, read, score_table, scores,
                                                student_ids, submission_timestamp, table_names)
@@ -13,4 +13,4 @@ from autograder.grade.gradebook.writer import GradebookError, Recorded, Writer
 
 __all__ = ["Assignment", "Book", "GradebookError", "Recorded", "Student", "Submission", "Unreadable", "Writer",
            "cell_scores", "configured_course_id", "late_penalties", "lateness_of", "load_config", "open_gradebook",
-           "read", "score_table", "scores", "student_ids", "submission_timestamp", "table_names"]
+           "read", "score_table", "scores", "shared_engines", "student_ids", "submission_timestamp", "table_names"]

@@ -127,6 +127,40 @@ def test_grading_again_overwrites_and_keeps_a_manual_grade(course, tmp_path):
     assert not stale.exists()
 
 
+def test_shared_engines_one_engine_per_gradebook_same_records_and_nbgrader_restored_after(course, tmp_path):
+    import threading
+
+    import nbgrader.api as api
+
+    original = api.create_engine
+    url = f"sqlite:///{course}/gradebook.db"
+    scores = {f: 2.0 for f in FUNCTIONS} | {"L1": 0.5}
+    with gradebook.shared_engines():
+        with Gradebook(url) as first:
+            engine = first.engine
+        with gradebook.shared_engines():  # reentrant: the inner one neither replaces nor disposes of it
+            recorded = Writer(course).record(_result(course, "ada", scores, tmp_path))
+            with Gradebook(url) as again:
+                assert again.engine is engine
+        seen = []
+
+        def look():
+            with Gradebook(url) as gb:
+                seen.append(gb.engine is engine)
+
+        worker = threading.Thread(target=look)
+        worker.start()
+        worker.join()
+        assert seen == [True]  # another thread of the coordinator (the dashboard) shares it too
+        with Gradebook(f"sqlite:///{tmp_path}/other.db") as other:
+            assert other.engine is not engine  # one engine per database
+    assert api.create_engine is original
+    with Gradebook(url) as after:
+        assert after.engine is not engine
+    assert recorded.score == 14.5 and gradebook.scores(course, BASICS) == {"ada": (14.5, 16.0)}
+    assert _grades(course, "ada")["L1_tests"] == (0.5, None, False)
+
+
 def test_a_submission_that_is_a_link_is_never_read(course, tmp_path):
     path = course / "submitted/ada" / BASICS / f"{BASICS}.ipynb"
     path.unlink()
