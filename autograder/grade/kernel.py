@@ -1,8 +1,8 @@
 """One submission's sandboxed kernel: run code with a timeout, read its messages into a recorder, recover.
 
 ``Session`` owns the kernel of one submission. ``run(code, timeout, sink)`` sends one execute
-request and reads its messages into ``sink`` (``Outputs`` for a notebook cell, ``ProbeStream``
-for a probe's answer: ``outputs.py``) until the reply, the timeout or the kernel's death. A cell
+request and reads its messages into ``sink`` (``Outputs`` for a notebook cell, ``ProbeFrames``
+for the answers of probes: ``outputs.py``) until the reply, the timeout or the kernel's death. A cell
 that runs too long is interrupted, and the kernel restarted if it does not come back; a kernel
 that dies (or asks to exit, or is stopped by the sandbox's memory guard) is restarted and the
 cells that had completed are replayed. Every replay is charged to the notebook's budget
@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from autograder.grade import sandbox, spare
 from autograder.grade.outputs import Outputs, _mapping
-from autograder.grade.outputs import Budget, ProbeStream, STREAM_LIMIT  # noqa: F401 (runner.py imports them from here)
 
 INTERRUPT_GRACE = 5.0  # seconds an interrupted kernel has to come back before it is restarted
 POLL = 0.2  # seconds between liveness checks while waiting for the kernel
@@ -124,10 +123,17 @@ class Session:
     # -- running code
 
     def run(self, code, timeout, sink, store_history=True, what="a cell"):
-        """Run ``code``; on a timeout or a death, bring a usable kernel back. Returns a ``Run``."""
+        """Run ``code``; on a timeout or a death, bring a usable kernel back. Returns a ``Run``.
+
+        A sink with ``deadline()`` and ``current()`` (``ProbeFrames``: a run of probes, each with
+        its own time) moves the deadline as it reads, and names what was running, and the time it had,
+        when that ran too long or the kernel died; ``timeout`` then bounds the whole request.
+        """
         if self.kernel is None:
             return Run("no kernel")
         result = self._execute(code, timeout, sink, store_history)
+        if hasattr(sink, "current"):
+            what, timeout = sink.current(died=result.status == "died")
         if result.exited:
             self.faults["exits"] += 1
             self.alert(f"{_capital(what)} asked the kernel to exit.")
@@ -177,7 +183,10 @@ class Session:
         """Read iopub and shell until the reply and the idle status of ``msg_id``; the reply, or a status."""
         client = self.kernel.client
         idle, reply = False, None
+        moving, end = getattr(sink, "deadline", None), deadline
         while not (idle and reply is not None):
+            if moving is not None:
+                deadline = min(end, moving())
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return "timeout"

@@ -1,12 +1,13 @@
 """What a kernel sends back, recorded within limits: a notebook cell's outputs, a probe's answer.
 
-``Outputs`` records the IOPub messages of one cell as nbformat outputs; ``ProbeStream`` collects
-the stdout text that carries a probe's answer. Outputs are the kernel's, so every kind is bounded:
-per cell (``CELL_LIMIT`` bytes, ``STREAM_LIMIT`` characters of text) and for the whole notebook
-together (``NOTEBOOK_LIMIT``, kept in a ``Budget``), ``update_display_data`` included; a probe's
-answer past ``RESULT_LIMIT`` characters is dropped.
+``Outputs`` records the IOPub messages of one cell as nbformat outputs; ``ProbeFrames`` collects
+the stdout text that carries the answers of a run of probes, cut per probe. Outputs are the
+kernel's, so every kind is bounded: per cell (``CELL_LIMIT`` bytes, ``STREAM_LIMIT`` characters
+of text) and for the whole notebook together (``NOTEBOOK_LIMIT``, kept in a ``Budget``),
+``update_display_data`` included; a probe's answer past ``RESULT_LIMIT`` characters is dropped.
 """
 import json
+import time
 
 import nbformat
 
@@ -148,30 +149,80 @@ def _size(content):
         return CELL_LIMIT + 1  # what cannot even be measured is not kept
 
 
-class ProbeStream:
-    """Collects the stdout text of a probe request (not kept in the notebook), with a limit.
+class ProbeFrames:
+    """Collects the stdout text of a run of probes (``probe_request.probes_code``), cut into one segment per probe.
 
     Stdout under any request's header counts: a student who replaced ``sys.stdout`` leaves the
-    kernel's own stream tagged with an older request, and only the nonce tells our answer apart.
+    kernel's own stream tagged with an older request, and only the nonces tell our answers apart.
+    A probe's segment is the text from the end of the one before to the end marker of its own
+    nonce: each probe's answer is read from its segment alone, and a segment past
+    ``RESULT_LIMIT`` characters is dropped (``None``) while its end is still looked for. Each
+    probe has its own time: ``deadline()`` is ``limit`` seconds after the one before it ended, and
+    never past ``end`` (the probes' budget); ``current()`` says which probe is running (``whats``:
+    the checks' names) and the time it was given, for the session's sentences when it runs too long
+    or the kernel dies.
     """
 
     foreign = True
 
-    def __init__(self):
-        self.parts, self.size, self.too_large = [], 0, False
+    def __init__(self, nonces, whats, limit, end):
+        self.nonces, self.whats, self.limit, self.end = list(nonces), list(whats), limit, end
+        self.segments = []  # the text of each probe that finished, in order (None: too large)
+        self._parts, self._size, self._too_large, self._tail = [], 0, False, ""
+        self.started = time.monotonic()  # when the running probe began, as far as the grader can tell
+
+    @property
+    def finished(self):
+        return len(self.segments) >= len(self.nonces)
+
+    @property
+    def overflowing(self):
+        """Whether the running probe's segment is already past ``RESULT_LIMIT``."""
+        return self._too_large
+
+    def timeout(self):
+        """Seconds the running probe was given."""
+        return min(self.limit, self.end - self.started)
+
+    def deadline(self):
+        return self.started + self.timeout()
+
+    def current(self, died=False):
+        """``(what, seconds)`` of the running probe; ``died``: what may have been running when the kernel died.
+
+        A kernel that dies can take with it the answer of the probe before the one that killed
+        it (printed and flushed, but still in the kernel's sockets), so the probes from the first
+        unanswered one on are named, unless that one was the last.
+        """
+        index = min(len(self.segments), len(self.nonces) - 1)
+        if died and index < len(self.nonces) - 1:
+            return f"the checks from {self.whats[index]} on", self.timeout()
+        return f"the check {self.whats[index]}", self.timeout()
 
     def add(self, msg_type, content):
-        if msg_type != "stream" or content.get("name") != "stdout" or self.too_large:
+        if msg_type != "stream" or content.get("name") != "stdout":
             return
         text = content.get("text", "")
         if not isinstance(text, str):
             return
-        self.size += len(text)
-        if self.size > RESULT_LIMIT:
-            self.too_large, self.parts = True, []
-            return
-        self.parts.append(text)
+        while text and not self.finished:
+            marker = f"<</{self.nonces[len(self.segments)]}>>"
+            window = self._tail + text
+            cut = window.find(marker)
+            if cut < 0:
+                self._keep(text)
+                self._tail = window[-(len(marker) - 1):]
+                return
+            upto = cut + len(marker) - len(self._tail)  # the marker ends in ``text`` (the tail alone is too short)
+            self._keep(text[:upto])
+            self.segments.append(None if self._too_large else "".join(self._parts))
+            self._parts, self._size, self._too_large, self._tail = [], 0, False, ""
+            self.started = time.monotonic()
+            text = text[upto:]
 
-    def text(self):
-        return "".join(self.parts)
-
+    def _keep(self, piece):
+        self._size += len(piece)
+        if self._size > RESULT_LIMIT:
+            self._too_large, self._parts = True, []
+        elif not self._too_large:
+            self._parts.append(piece)

@@ -1,9 +1,9 @@
-"""The probe request: the code the grader sends a kernel to probe one check, and the reading of its answer.
+"""The probe request: the code the grader sends a kernel to probe checks, and the reading of each answer.
 
-``probe_code`` builds, inside the kernel, a private module from the source text of
-``autograder/nndl/plain.py``, ``recording.py`` and ``probes.py``, runs the check's probe on the kernel's user
-namespace with the check's plain inputs, and writes the answer as JSON between two markers that
-carry a fresh random nonce. ``parse_probe_output`` decodes that JSON with ``plain.decode`` (no
+``probes_code`` builds, inside the kernel, private modules from the source text of
+``autograder/nndl/plain.py``, ``recording.py`` and ``probes.py``, runs each check's probe on the kernel's
+user namespace with the check's plain inputs, and writes each answer as JSON between two markers
+that carry a fresh random nonce of its own. ``parse_probe_output`` decodes that JSON with ``plain.decode`` (no
 pickle) and rebuilds it as trusted data (``autograder.checks.received``: the kernel chooses
 neither a status nor a text a report shows). ``BOOTSTRAP`` runs first in every kernel, before any
 student code: it keeps the kernel's own stdout for the answers and loads the modules the notebooks
@@ -41,29 +41,43 @@ del _nndl_module
 
 
 def probe_code(check, inputs, nonce):
-    """The code sent to the kernel for one probe: builds our probe modules from source, runs, prints.
+    """The code sent to the kernel for one probe (``probes_code`` of that one)."""
+    return probes_code([(check, inputs, nonce)])
+
+
+def probes_code(entries):
+    """The code sent to the kernel for a run of probes: builds our probe modules from source, then probes each entry.
+
+    ``entries``: ``(check, inputs, nonce)`` in order. Each probe's answer is printed framed by its
+    own nonce, and flushed, before the next one starts, so the grader reads them one by one and
+    keeps each probe to its own time (``outputs.ProbeFrames``). A probe that raises anything still
+    answers (an error); one interrupted (``KeyboardInterrupt``: how the grader stops a probe past
+    its time) answers and ends the run, and the grader sends the probes after it in a new request.
+    Building the modules once per request, not once per probe, is most of the cost of a probe.
 
     Every builtin it uses comes from the ``builtins`` module itself, so a student's function
     named ``compile``, ``exec`` or ``type`` changes nothing; the recursion limit is set to
-    ``PROBE_RECURSION`` while it runs (a student's lowered limit would otherwise decide, at
+    ``PROBE_RECURSION`` while a probe runs (a student's lowered limit would otherwise decide, at
     random depths, whether the answer comes back).
     """
     sources = {name: (STUDENT_DIR / f"{name}.py").read_text(encoding="utf-8") for name in PROBE_MODULES}
-    package = f"_nndl_probe_{nonce}"
+    package = f"_nndl_probe_{entries[0][2]}"
+    plan = [(nonce, check.probe, check.function, plain.encode(inputs), plain.encode(judge.probe_options(check)))
+            for check, inputs, nonce in entries]
     return f"""\
 def {package}(namespace):
     import builtins as B
     import sys as S
     out = B.getattr(S.modules.get({IO_MODULE!r}), "stdout", None) or S.stdout
     limit = S.getrecursionlimit()
-    text = None
+    modules = None
     try:
         S.setrecursionlimit({PROBE_RECURSION})
         import types as T
         sources = {sources!r}
         root = T.ModuleType({package!r})
         root.__path__ = []
-        modules = {{}}
+        built = {{}}
         S.modules[{package!r}] = root
         try:
             for name in {PROBE_MODULES!r}:
@@ -72,25 +86,38 @@ def {package}(namespace):
                 module.__dict__["__builtins__"] = B
                 S.modules[module.__name__] = module
                 B.exec(B.compile(sources[name], "<grader " + name + ">", "exec"), module.__dict__)
-                modules[name] = module
+                built[name] = module
         finally:
             for name in [{package!r}] + [{package!r} + "." + n for n in {PROBE_MODULES!r}]:
                 S.modules.pop(name, None)
-        plain, probes = modules["plain"], modules["probes"]
-        inputs = plain.decode({plain.encode(inputs)!r})
-        options = plain.decode({plain.encode(judge.probe_options(check))!r})
-        result = probes.run_probe(namespace, {check.probe!r}, {check.function!r}, inputs, options)
-        text = plain.encode(result)
-    except B.BaseException as exc:
-        name = "".join(c for c in B.type(exc).__name__ if c.isalnum() or c == "_")[:60] or "Exception"
-        text = '{{"status": "error", "type": "' + name + '", "message": "the probe failed in the kernel"}}'
+        modules = built
+    except B.BaseException:
+        modules = None
     finally:
         try:
             S.setrecursionlimit(limit)
         except B.BaseException:
             pass
-    out.write("\\n<<{nonce}>>" + text + "<</{nonce}>>\\n")
-    out.flush()
+    for nonce, probe, function, inputs, options in {plan!r}:
+        text, stop = None, False
+        try:
+            S.setrecursionlimit({PROBE_RECURSION})
+            plain, probes = modules["plain"], modules["probes"]
+            result = probes.run_probe(namespace, probe, function, plain.decode(inputs), plain.decode(options))
+            text = plain.encode(result)
+        except B.BaseException as exc:
+            stop = B.isinstance(exc, B.KeyboardInterrupt)
+            name = "".join(c for c in B.type(exc).__name__ if c.isalnum() or c == "_")[:60] or "Exception"
+            text = '{{"status": "error", "type": "' + name + '", "message": "the probe failed in the kernel"}}'
+        finally:
+            try:
+                S.setrecursionlimit(limit)
+            except B.BaseException:
+                pass
+        out.write("\\n<<" + nonce + ">>" + text + "<</" + nonce + ">>\\n")
+        out.flush()
+        if stop:
+            break
 try:
     {package}(globals())
 finally:

@@ -4,10 +4,11 @@
 kernel with our support package ``nndl/`` (never the student's copy), runs the notebook's code
 cells in order except the test cells (the grader's cells never run in the kernel), and records
 their outputs (``autograder.grade.kernel``). Then every check of the assignment sends the kernel a
-*probe request* (``autograder.grade.probe_request``) and the answer, rebuilt as trusted data, is
-judged here with ``judge.judge``; the scores are summed: nothing the student's code prints,
-patches or redefines can add a point. The seed, the reference and the judges stay in this
-process; nothing of the grader is imported into or sent to the kernel but the probes' source.
+*probe request* (``autograder.grade.probe_request``; the probes go together, each answering on its
+own and with its own time) and the answer, rebuilt as trusted data, is judged here with
+``judge.judge``; the scores are summed: nothing the student's code prints, patches or redefines
+can add a point. The seed, the reference and the judges stay in this process; nothing of the
+grader is imported into or sent to the kernel but the probes' source.
 
 Each function's report replaces the outputs of its test cell, followed by an ``execute_result``
 holding the points earned, so nbgrader's ``determine_grade`` (autograde, formgrader, feedback,
@@ -30,8 +31,8 @@ from autograder.checks.spec import Verdict
 from autograder.checks.status import Status
 from autograder.grade import demos as demo_cells, plot_data, sandbox, spare
 from autograder.grade.kernel import Session
-from autograder.grade.outputs import Budget, Outputs, ProbeStream
-from autograder.grade.probe_request import BOOTSTRAP, graded_functions, parse_probe_output, probe_code
+from autograder.grade.outputs import Budget, Outputs, ProbeFrames
+from autograder.grade.probe_request import BOOTSTRAP, graded_functions, parse_probe_output, probes_code
 from autograder.grade.results import SubmissionResult
 from autograder.reports.cell_report import format_verdicts
 from autograder.threads import ONE_THREAD
@@ -95,24 +96,57 @@ def _judge(check, seed, answer):
         return _lost(check, Status.ERROR, f"the result could not be judged ({type(exc).__name__})")
 
 
-def _run_probe(session, check, seed, timeout, figures=None, functions=None, unset=()):
-    inputs = judge.make_inputs(check, seed)
-    nonce = secrets.token_hex(16)
-    sink = ProbeStream()
-    what = f"the check {check.id}"
-    result = session.run(probe_code(check, inputs, nonce), timeout, sink, store_history=False, what=what)
-    if result.status == "no kernel":
-        return _lost(check, Status.CRASHED, "there was no kernel left to run the check in")
-    if result.status == "timeout":
-        return _lost(check, Status.TIMEOUT, f"{check.function} timed out after {timeout:g} s")
-    if result.status == "died":
-        if result.memory:
-            return _lost(check, Status.CRASHED, f"the kernel ran out of memory while checking {check.function}")
-        return _lost(check, Status.CRASHED, f"the kernel died while checking {check.function} "
-                                       "(did the code exit the process or run out of memory?)")
-    if sink.too_large:
+def _run_probes(session, checks, seed, limit, end, figures=None, functions=None, unset=()):
+    """The verdicts of ``checks``, in order: their probes sent to the kernel together, each with its own time.
+
+    Each probe may take ``limit`` seconds, and all together run until ``end`` (``time.monotonic``).
+    The probes go in one request (``probe_request.probes_code``), read one by one as they answer
+    (``ProbeFrames``). A probe that runs too long or does not answer gets the grader's own status
+    and sentence, exactly as if it had been sent alone, and the probes after it go in a new
+    request (fresh nonces), the session having brought a usable kernel back. When the kernel dies,
+    the first probe without an answer may have answered (its answer lost with the kernel) and
+    another killed it: that probe is sent again alone, and only a probe that kills the kernel on
+    its own is charged with it.
+    """
+    verdicts, alone = [], False
+    while len(verdicts) < len(checks):
+        left = checks[len(verdicts):]
+        if end - time.monotonic() <= 0:
+            verdicts += [_lost(c, Status.TIMEOUT, "the checks used up their time before this one ran") for c in left]
+            break
+        entries = [(check, judge.make_inputs(check, seed), secrets.token_hex(16))
+                   for check in (left[:1] if alone else left)]
+        sink = ProbeFrames([nonce for _, _, nonce in entries], [check.id for check, _, _ in entries], limit, end)
+        result = session.run(probes_code(entries), end - time.monotonic(), sink, store_history=False)
+        for (check, _, nonce), segment in zip(entries, sink.segments):
+            verdicts.append(_answered(check, seed, segment, nonce, figures, functions, unset))
+        alone = False
+        if sink.finished:
+            continue
+        check, timeout = left[len(sink.segments)], sink.timeout()
+        if result.status == "no kernel":
+            verdicts.append(_lost(check, Status.CRASHED, "there was no kernel left to run the check in"))
+        elif result.status == "timeout":
+            verdicts.append(_lost(check, Status.TIMEOUT, f"{check.function} timed out after {timeout:g} s"))
+        elif result.status == "died" and len(sink.segments) < len(entries) - 1:
+            alone = True  # which probe killed it is not known yet
+        elif result.status == "died" and result.memory:
+            verdicts.append(_lost(check, Status.CRASHED,
+                                  f"the kernel ran out of memory while checking {check.function}"))
+        elif result.status == "died":
+            verdicts.append(_lost(check, Status.CRASHED, f"the kernel died while checking {check.function} "
+                                                         "(did the code exit the process or run out of memory?)"))
+        else:  # the request ended without this probe's answer (or with too much output before it)
+            segment = None if sink.overflowing else ""
+            verdicts.append(_answered(check, seed, segment, entries[len(sink.segments)][2], figures, functions, unset))
+    return verdicts
+
+
+def _answered(check, seed, segment, nonce, figures, functions, unset):
+    """The verdict of ``check`` from its probe's output ``segment`` (None: too large)."""
+    if segment is None:
         return _lost(check, Status.ERROR, "the result was too large to be checked")
-    answer = parse_probe_output(sink.text(), nonce, functions)
+    answer = parse_probe_output(segment, nonce, functions)
     if answer is None:
         return _lost(check, Status.ERROR, "the check's result did not come back from the kernel intact "
                                      "(was the output redirected or the interpreter patched?)")
@@ -248,12 +282,7 @@ def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, time
                             "your functions themselves.")
         unset = demo_cells.names_set_by(demos) if skipped else set()
         probes_end = time.monotonic() + probe_budget(checks, timeouts)
-        for check in checks:
-            timeout = min(timeouts.probe, probes_end - time.monotonic())
-            if timeout <= 0:
-                verdicts.append(_lost(check, Status.TIMEOUT, "the checks used up their time before this one ran"))
-                continue
-            verdicts.append(_run_probe(session, check, seed, timeout, figures, functions, unset))
+        verdicts = _run_probes(session, checks, seed, timeouts.probe, probes_end, figures, functions, unset)
     finally:
         session.shutdown()
     by_function, scores, max_scores = {}, {}, {}

@@ -139,6 +139,60 @@ def test_a_probe_that_raises_anything_still_answers():
     assert probe_request.parse_probe_output(printed, nonce)["status"] == "error"
 
 
+def test_a_run_of_probes_answers_each_as_if_alone_and_stops_after_an_interrupted_one():
+    checks = catalogue.checks(BASICS)
+    entries = [(c, judge.make_inputs(c, SEED), secrets.token_hex(16)) for c in checks]
+    together = run_probe_code(probe_request.probes_code(entries), reference_namespace(BASICS))
+    for check, inputs, nonce in entries:
+        alone = run_probe_code(probe_request.probe_code(check, inputs, nonce), reference_namespace(BASICS))
+        assert plain.encode(probe_request.parse_probe_output(together, nonce)) == plain.encode(
+            probe_request.parse_probe_output(alone, nonce)), check.id
+
+    def interrupted(x):
+        raise KeyboardInterrupt  # what the grader's interrupt does to a probe past its time
+
+    stop = next(i for i, c in enumerate(checks) if c.function != checks[0].function)
+    namespace = reference_namespace(BASICS)
+    namespace[checks[stop].function] = interrupted
+    printed = run_probe_code(probe_request.probes_code(entries), namespace)
+    assert [probe_request.parse_probe_output(printed, nonce)["status"] for _, _, nonce in entries[:stop + 1]] \
+        == ["ok"] * stop + ["error"]
+    assert not [nonce for _, _, nonce in entries[stop + 1:] if nonce in printed]  # the run stopped there
+
+
+def test_probe_frames_cut_the_stream_per_probe_wherever_the_kernel_splits_it(monkeypatch):
+    answer = '{"status": "ok", "value": %d}'
+    text = ("print\n<<aaa>>" + answer % 1 + "<</aaa>>\n<<zzz>>" + answer % 9 + "<</zzz>> <<bbb>>" + answer % 2
+            + "<</bbb>>\n" + "x" * 50 + "<<ccc>>" + answer % 3 + "<</ccc>>\n")
+    for size in (1, 3, 7):  # every way of cutting the markers
+        frames = outputs.ProbeFrames(["aaa", "bbb", "ccc"], ["first", "second", "third"], limit=5.0, end=1e12)
+        for i in range(0, len(text), size):
+            frames.add("stream", {"name": "stdout", "text": text[i:i + size]})
+            frames.add("stream", {"name": "stderr", "text": "<</bbb>>"})  # stderr never counts
+        assert frames.finished and len(frames.segments) == 3
+        assert [probe_request.parse_probe_output(seg, n)["value"]
+                for seg, n in zip(frames.segments, ["aaa", "bbb", "ccc"])] == [1, 2, 3]
+        assert "<<zzz>>" in frames.segments[1]  # another nonce's frame is only text of this segment
+    monkeypatch.setattr(outputs, "RESULT_LIMIT", 20)
+    frames = outputs.ProbeFrames(["aaa", "bbb"], ["first", "second"], limit=5.0, end=1e12)
+    for part in ["y" * 15, "y" * 15 + "<<aaa>>1<</a", "aa>>", "<<bbb>>2<</bbb>>"]:
+        frames.add("stream", {"name": "stdout", "text": part})
+    assert frames.segments == [None, "<<bbb>>2<</bbb>>"]  # the too large one dropped, the next one read
+
+
+def test_probe_frames_give_each_probe_its_own_time_and_name_what_a_dead_kernel_may_have_run():
+    frames = outputs.ProbeFrames(["aaa", "bbb"], ["one", "two"], limit=5.0, end=1e12)
+    first = frames.deadline()
+    assert frames.current() == ("the check one", 5.0)
+    assert frames.current(died=True) == ("the checks from one on", 5.0)  # one's answer may be lost, two the killer
+    frames.started -= 3.0  # the first probe ran 3 s
+    frames.add("stream", {"name": "stdout", "text": "<<aaa>>1<</aaa>>"})
+    assert frames.current() == frames.current(died=True) == ("the check two", 5.0)
+    assert frames.deadline() >= first
+    frames.end = frames.started + 2.0  # the probes' budget ends sooner
+    assert frames.timeout() == pytest.approx(2.0)
+
+
 @pytest.mark.parametrize("text", [
     "",  # nothing came back
     "<<N>>{\"status\": \"ok\", \"value\": 1}",  # no end marker
@@ -344,6 +398,17 @@ def test_an_infinite_loop_loses_only_that_functions_checks(tmp_path):
                 if c.cell_type == "code" and "s = softmax(x)" in c.source)
     assert "interrupted by the grader" in demo.outputs[-1]["text"]
     assert result.duration < 60
+
+
+def test_a_function_raising_keyboardinterrupt_loses_only_its_checks_and_the_probes_after_it_still_run(tmp_path):
+    nb = samples.filled_notebook(release_notebook(BASICS), BASICS)
+    solution_cell(nb, "L1").source = "def L1(yhat, y):\n    raise KeyboardInterrupt\n"
+    result = grade(nb, tmp_path)  # each probe of L1 ends its request; the checks after it go in a new one
+    assert result.scores["L1"] == 0
+    assert result.score == total(BASICS) - function_points(BASICS, "L1")
+    assert {v.status for v in verdicts_of(result, "L1")} == {Status.ERROR}
+    assert all(v.passed for v in result.verdicts if v.function != "L1")
+    assert not result.alerts
 
 
 @pytest.mark.slow
