@@ -2,8 +2,8 @@
 
 ``Session`` owns the kernel of one submission. ``run(code, timeout, sink)`` sends one execute
 request and reads its messages into ``sink`` (``Outputs`` for a notebook cell, ``ProbeFrames``
-for the answers of probes: ``outputs.py``) until the reply, the timeout or the kernel's death. A cell
-that runs too long is interrupted, and the kernel restarted if it does not come back; a kernel
+for the answers of probes: ``outputs.py``) until the reply, the timeout or the kernel's death. A
+cell that runs too long is interrupted, and the kernel restarted if it does not come back; a kernel
 that dies (or asks to exit, or is stopped by the sandbox's memory guard) is restarted and the
 cells that had completed are replayed. Every replay is charged to the notebook's budget
 (``budget_end``), so a fault costs the same time whatever the order of events, and the runner's
@@ -125,10 +125,7 @@ class Session:
     def run(self, code, timeout, sink, store_history=True, what="a cell"):
         """Run ``code``; on a timeout or a death, bring a usable kernel back. Returns a ``Run``.
 
-        A sink with ``deadline()`` and ``current()`` (``ProbeFrames``: a run of probes, each with
-        its own time) moves the deadline as it reads, and names what was running, and the time it had,
-        when that ran too long or the kernel died; ``timeout`` then bounds the whole request.
-        """
+        A ``ProbeFrames`` sink moves the deadline per probe and names the probe in the sentences."""
         if self.kernel is None:
             return Run("no kernel")
         result = self._execute(code, timeout, sink, store_history)
@@ -183,11 +180,9 @@ class Session:
         """Read iopub and shell until the reply and the idle status of ``msg_id``; the reply, or a status."""
         client = self.kernel.client
         idle, reply = False, None
-        moving, end = getattr(sink, "deadline", None), deadline
+        moving, end = getattr(sink, "deadline", None), deadline  # a run of probes: each has its own time
         while not (idle and reply is not None):
-            if moving is not None:
-                deadline = min(end, moving())
-            remaining = deadline - time.monotonic()
+            remaining = (min(end, moving()) if moving else end) - time.monotonic()
             if remaining <= 0:
                 return "timeout"
             if not idle:

@@ -97,17 +97,12 @@ def _judge(check, seed, answer):
 
 
 def _run_probes(session, checks, seed, limit, end, figures=None, functions=None, unset=()):
-    """The verdicts of ``checks``, in order: their probes sent to the kernel together, each with its own time.
+    """The verdicts of ``checks``, in order: their probes sent in one request (``probes_code``), read one by one.
 
-    Each probe may take ``limit`` seconds, and all together run until ``end`` (``time.monotonic``).
-    The probes go in one request (``probe_request.probes_code``), read one by one as they answer
-    (``ProbeFrames``). A probe that runs too long or does not answer gets the grader's own status
-    and sentence, exactly as if it had been sent alone, and the probes after it go in a new
-    request (fresh nonces), the session having brought a usable kernel back. When the kernel dies,
-    the first probe without an answer may have answered (its answer lost with the kernel) and
-    another killed it: that probe is sent again alone, and only a probe that kills the kernel on
-    its own is charged with it.
-    """
+    Each may take ``limit`` s, all together until ``end``. One that runs too long or does not answer
+    gets the grader's status and sentence as if sent alone, and the rest go in a new request. After a
+    death the first unanswered probe (whose answer may have died with the kernel) is sent again alone:
+    only a probe that kills the kernel on its own is charged with it."""
     verdicts, alone = [], False
     while len(verdicts) < len(checks):
         left = checks[len(verdicts):]
@@ -130,12 +125,10 @@ def _run_probes(session, checks, seed, limit, end, figures=None, functions=None,
             verdicts.append(_lost(check, Status.TIMEOUT, f"{check.function} timed out after {timeout:g} s"))
         elif result.status == "died" and len(sink.segments) < len(entries) - 1:
             alone = True  # which probe killed it is not known yet
-        elif result.status == "died" and result.memory:
-            verdicts.append(_lost(check, Status.CRASHED,
-                                  f"the kernel ran out of memory while checking {check.function}"))
         elif result.status == "died":
-            verdicts.append(_lost(check, Status.CRASHED, f"the kernel died while checking {check.function} "
-                                                         "(did the code exit the process or run out of memory?)"))
+            how = "ran out of memory" if result.memory else "died"
+            verdicts.append(_lost(check, Status.CRASHED, f"the kernel {how} while checking {check.function}" + (
+                "" if result.memory else " (did the code exit the process or run out of memory?)")))
         else:  # the request ended without this probe's answer (or with too much output before it)
             segment = None if sink.overflowing else ""
             verdicts.append(_answered(check, seed, segment, entries[len(sink.segments)][2], figures, functions, unset))
@@ -223,11 +216,6 @@ def _report_cells(nb, assignment, verdicts_by_function, scores):
         cell.execution_count = None
 
 
-def probe_budget(checks, timeouts):
-    """Seconds the probes of ``checks`` may take together (each at its limit)."""
-    return len(checks) * timeouts.probe
-
-
 def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, timeouts=Timeouts(), hidden_paths=(),
                    checks=None, allow_unsandboxed=False, demos=None, prestart=False):
     """Grade one student's notebook ``nb`` (nbformat, as nbgrader sanitized it) in a sandboxed kernel.
@@ -281,7 +269,7 @@ def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, time
                             f"(cell{'s' * (len(skipped) != 1)} {', '.join(map(str, skipped))}); the checks call "
                             "your functions themselves.")
         unset = demo_cells.names_set_by(demos) if skipped else set()
-        probes_end = time.monotonic() + probe_budget(checks, timeouts)
+        probes_end = time.monotonic() + len(checks) * timeouts.probe  # every probe at its limit
         verdicts = _run_probes(session, checks, seed, timeouts.probe, probes_end, figures, functions, unset)
     finally:
         session.shutdown()
