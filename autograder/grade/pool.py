@@ -368,6 +368,7 @@ def _start(backend, coordinator, student, digest, inflight, started, solo, queue
         coordinator.report.messages.setdefault(student, []).extend(f"nbgrader: {n}" for n in notes)
     # a kernel for the next submission of this assignment starts while this one runs, if one is left
     # for this worker (a suspect, which may kill its worker, runs alone and without)
+    job["warm"] = coordinator.prestart  # forked from the worker's warm-start process, cold without prestart
     job["prestart"] = coordinator.prestart and not solo and \
         sum(1 for entry in queue if entry[0] is coordinator) >= backend.limit
     try:

@@ -19,7 +19,8 @@ PROBE_MODULES = ("plain", "recording", "probes")  # built, in this order, inside
 PROBE_RECURSION = 3000  # the recursion limit while a probe runs, whatever the student set (restored after)
 IO_MODULE = "_nndl_grader_io"  # where the kernel keeps its stdout before any student code runs
 # modules every notebook of the course imports: loaded by the bootstrap (no name is bound), so that a
-# kernel started ahead of need (autograder.grade.spare) has paid for them before the student's cells run
+# kernel started ahead of need (autograder.grade.spare) has paid for them before the student's cells run;
+# a warm-started kernel (autograder.grade.sandbox.warm) has them from the process it was forked from
 PRELOAD = ("numpy", "matplotlib.pyplot")
 BOOTSTRAP = f"""\
 import sys as _nndl_sys, types as _nndl_types

@@ -32,7 +32,7 @@ from autograder.checks.status import Status
 from autograder.grade import demos as demo_cells, plot_data, sandbox, spare
 from autograder.grade.kernel import Session
 from autograder.grade.outputs import Budget, Outputs, ProbeFrames
-from autograder.grade.probe_request import BOOTSTRAP, graded_functions, parse_probe_output, probes_code
+from autograder.grade.probe_request import BOOTSTRAP, PRELOAD, graded_functions, parse_probe_output, probes_code
 from autograder.grade.results import SubmissionResult
 from autograder.reports.cell_report import format_verdicts
 from autograder.threads import ONE_THREAD
@@ -217,7 +217,7 @@ def _report_cells(nb, assignment, verdicts_by_function, scores):
 
 
 def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, timeouts=Timeouts(), hidden_paths=(),
-                   checks=None, allow_unsandboxed=False, demos=None, prestart=False):
+                   checks=None, allow_unsandboxed=False, demos=None, prestart=False, warm=False):
     """Grade one student's notebook ``nb`` (nbformat, as nbgrader sanitized it) in a sandboxed kernel.
 
     Returns a ``SubmissionResult``; ``nb`` is changed in place into the graded notebook. Its
@@ -230,7 +230,8 @@ def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, time
     demonstration cells, which are not run (``autograder.grade.demos``); None reads them from the
     release notebook beside ``support_dir``, () runs every cell. ``prestart``: start a kernel for
     the next submission of this assignment while this one is graded (``autograder.grade.spare``);
-    a kernel started so before is taken whether or not this one asks for the next.
+    a kernel started so before is taken whether or not this one asks for the next. ``warm``: fork
+    the kernels from this process's warm-start process (``sandbox.warm``), where it can.
     """
     began = time.monotonic()
     checks = catalogue.checks(assignment) if checks is None else list(checks)
@@ -245,7 +246,7 @@ def grade_notebook(nb, assignment, student, seed, support_dir, policy=None, time
     def new_session(sentences, start):
         return Session(kernel_files(None, assignment, support_dir), policy, dict(KERNEL_ENV), sentences,
                        timeouts.cell, start + timeouts.notebook, allow_unsandboxed=allow_unsandboxed,
-                       bootstrap=BOOTSTRAP)
+                       bootstrap=BOOTSTRAP, warm=PRELOAD if warm else False)
 
     session = new_session(messages, began)
     verdicts, figures = [], []

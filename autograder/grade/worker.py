@@ -6,7 +6,7 @@ its result as plain JSON text; the coordinator (``autograder.grade.batch``, thro
 worker that cannot see the course folder (a Dask cluster without a shared disk): the notebook and
 the release's support package come with the job as data and live in private folders of the
 worker's own. A job may ask for the next kernel to be started while it runs (``prestart``:
-``autograder.grade.spare``). A local worker pins BLAS to one thread
+``autograder.grade.spare``) and for its kernels to be forked warm (``warm``: ``sandbox.warm``). A local worker pins BLAS to one thread
 before NumPy loads (this module imports none), ignores Ctrl-C while idle and leaves when its
 coordinator is gone.
 """
@@ -90,6 +90,8 @@ def grade_job(job):
             kwargs["demos"] = tuple(job["demos"])
         if job.get("prestart") and _accepts(grade, "prestart"):
             kwargs["prestart"] = True
+        if job.get("warm") and _accepts(grade, "warm"):
+            kwargs["warm"] = True
         result = grade(job["notebook_path"], job["assignment"], job["student"], job["seed"], job["support_dir"],
                        **kwargs)
         from autograder.nndl.plain import encode

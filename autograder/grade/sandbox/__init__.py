@@ -111,8 +111,19 @@ This package's ``__init__`` holds the entry points; the parts are its modules: `
 the modes this machine allows and their sentences), ``view`` (what the kernel sees of the
 files), ``launcher`` (the kernel's command line and environment), ``start`` (each
 mode's start), ``handshake`` (the init's status lines, the kernel's first answers),
-``handle`` (``SandboxedKernel``), ``cgroup`` (the memory cgroup) and
-``processes`` (/proc and the memory monitor); ``pid1.py`` is the init itself.
+``handle`` (``SandboxedKernel``), ``cgroup`` (the memory cgroup),
+``processes`` (/proc and the memory monitor) and ``warm`` (warm starts); ``pid1.py`` is the init
+itself and ``zygote.py`` the warm-start process.
+
+**Warm starts** (``start_kernel(..., warm=...)``, what grading workers ask for): instead of
+``unshare`` and two fresh interpreters, the init is forked from a process of the worker's that
+has ipykernel and the course's modules loaded (``zygote.py``, started with the kernel's
+interpreter and environment, nothing of the grader's). The forked process unshares the same
+namespaces in one call, the init runs ``pid1.py``'s own code (every check and step above), and
+the kernel, once its privileges are dropped and the seccomp filter is in force, is launched in
+the forked process instead of ``execve``: the same launcher source, the kernel's environment and
+arguments, fresh random seeds. The isolation is the same; the kernel's start costs about 0.3 s of
+processor time instead of 0.9. Where a warm start cannot be had, the kernel starts cold.
 """
 from __future__ import annotations
 
@@ -131,14 +142,17 @@ __all__ = ["Isolation", "Policy", "SandboxError", "SandboxUnavailable", "Sandbox
 
 
 def start_kernel(files: dict, policy: Policy = Policy(), env: dict | None = None, startup_timeout=60,
-                 allow_unsandboxed=False, force_degraded=False) -> SandboxedKernel:
+                 allow_unsandboxed=False, force_degraded=False, warm=False) -> SandboxedKernel:
     """Start a sandboxed kernel whose working directory holds ``files`` ({relative path: host file or folder}).
 
     The best mode this machine allows (``isolation().mode``: root "full", else "rootless").
     Where neither is possible, ``SandboxUnavailable`` is raised, unless ``allow_unsandboxed``:
     then the kernel runs in "unsandboxed" mode. ``force_degraded`` asks for unsandboxed mode even
-    where a sandbox is possible (tests, a student's own ``nndl check``). Raises ``SandboxError``
-    when the kernel cannot be started (with the kernel's own output).
+    where a sandbox is possible (tests, a student's own ``nndl check``). ``warm`` (True, or the
+    names of modules to load beforehand) forks the sandbox from this process's warm-start process
+    (``warm.py``: ipykernel and those modules loaded once; the same isolation, less processor
+    time) where it can; a process that grades many submissions asks for it. Raises ``SandboxError`` when the kernel cannot be started (with the
+    kernel's own output).
     """
     policy = Policy() if policy is None else policy
     files = {str(rel): Path(src).resolve() for rel, src in files.items()}
@@ -151,7 +165,7 @@ def start_kernel(files: dict, policy: Policy = Policy(), env: dict | None = None
     if iso is not None and iso.mode is None and not allow_unsandboxed:
         raise SandboxUnavailable(iso.refusal())
     kernel = SandboxedKernel(files=files, policy=policy, env=env, startup_timeout=startup_timeout,
-                             force_degraded=force_degraded, allow_unsandboxed=allow_unsandboxed)
+                             force_degraded=force_degraded, allow_unsandboxed=allow_unsandboxed, warm=warm)
     try:
         if iso is not None and iso.mode is not None:
             _start_sandboxed(kernel, iso)
@@ -172,5 +186,6 @@ def restart(kernel: SandboxedKernel) -> SandboxedKernel:
     """A fresh kernel with the same files, policy, environment and options; the old one is shut down first."""
     kernel.shutdown()
     return start_kernel(kernel.files, kernel.policy, kernel.env, kernel.startup_timeout,
-                        allow_unsandboxed=kernel.allow_unsandboxed, force_degraded=kernel.force_degraded)
+                        allow_unsandboxed=kernel.allow_unsandboxed, force_degraded=kernel.force_degraded,
+                        warm=kernel.warm)
 

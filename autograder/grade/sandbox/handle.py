@@ -24,8 +24,9 @@ class SandboxedKernel:
     controls what is in it, so the grader must not follow links there.
     """
 
-    def __init__(self, *, files, policy, env, startup_timeout, force_degraded, allow_unsandboxed):
+    def __init__(self, *, files, policy, env, startup_timeout, force_degraded, allow_unsandboxed, warm=False):
         self.files, self.policy, self.env = dict(files), policy, dict(env or {})
+        self.warm = warm  # False, or a warm start asked for (``warm.py``; it may still have started cold)
         self.startup_timeout, self.force_degraded = startup_timeout, force_degraded
         self.allow_unsandboxed = allow_unsandboxed
         self.client = None

@@ -130,6 +130,11 @@ class SetupError(Exception):
     """A step of the set-up failed; the message goes to the grader."""
 
 
+class Launch(BaseException):
+    """Raised by a ``launch`` hook in the kernel's process, privileges dropped: the process that forked
+    the init (the warm-start process) catches it, its own frames gone, and runs the kernel's launcher."""
+
+
 def mount(source, target, fstype, flags, data=None):
     enc = lambda s: None if s is None else os.fsencode(s)  # noqa: E731
     if _libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)) != 0:
@@ -377,8 +382,10 @@ def read_only_everywhere(writable):
         raise SetupError(f"could not make {mp} read-only")
 
 
-def become_kernel(config, status_fd, seccomp):
-    """In the forked child: drop everything, then ``execve`` the kernel. Never returns."""
+def become_kernel(config, status_fd, seccomp, launch=None):
+    """In the forked child: drop everything, then ``execve`` the kernel; or, when the init was forked
+    from a process that has the kernel's modules loaded, ``launch`` it in this process (``Launch``
+    raised). Never returns."""
     try:
         signal.set_wakeup_fd(-1)
         for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGPIPE, signal.SIGXFSZ):
@@ -420,7 +427,11 @@ def become_kernel(config, status_fd, seccomp):
         install_seccomp(seccomp)
         if process_status().get("Seccomp") != "2":
             raise SetupError("the seccomp filter is not in force")
+        if launch is not None:
+            launch(config, status_fd)  # raises Launch
         os.execve(config["argv"][0], config["argv"], config["env"])
+    except Launch:
+        raise
     except BaseException as exc:  # noqa: BLE001 - report anything, then die
         try:
             report(status_fd, f"ERROR starting the kernel: {exc}")
@@ -630,8 +641,9 @@ def serve(kernel, lifeline, wakeup):
                 return os.waitstatus_to_exitcode(status) & 0xFF
 
 
-def main():
-    args = sys.argv[1:]
+def main(args=None, launch=None):
+    """The init's life; ``launch(config, status_fd)``, which raises ``Launch``, replaces the kernel's ``execve``."""
+    args = sys.argv[1:] if args is None else args
     if len(args) != 2 or args[0] != "--status-fd":
         print("usage: pid1.py --status-fd N < config pipe", file=sys.stderr)
         return 2
@@ -658,7 +670,7 @@ def main():
     signal.signal(signal.SIGCHLD, lambda *_: None)
     kernel = os.fork()
     if kernel == 0:
-        become_kernel(config, status_fd, seccomp)
+        become_kernel(config, status_fd, seccomp, launch)
     report(status_fd, f"READY {kernel}")
     try:
         lock_sockets(config, wait_for_sockets(config, kernel, lifeline))

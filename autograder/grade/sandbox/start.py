@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+from autograder.grade.sandbox import warm
 from autograder.grade.sandbox.cgroup import _Cgroup
 from autograder.grade.sandbox.handshake import _await_status, _log_tail
 from autograder.grade.sandbox.isolation import SandboxError, _sentences, _size, _tool
@@ -113,19 +114,29 @@ def _start_sandboxed(kernel, iso):
     deadline = time.monotonic() + kernel.startup_timeout
     status_r, status_w = os.pipe()
     try:
-        kernel._proc = _spawn(kernel, command + ["--", sys.executable, "-I", "-S", str(INIT_SCRIPT),
-                                                 "--status-fd", str(status_w)], pass_fds=(status_w,))
+        kernel._proc = None
+        if kernel.warm:
+            log_w = _log_pipe(kernel)
+            try:
+                kernel._proc = warm.start_init(kernel, warm.flags(rootless, policy.network), status_w, log_w)
+            finally:
+                os.close(log_w)
+        if kernel._proc is None:
+            kernel._proc = _spawn(kernel, command + ["--", sys.executable, "-I", "-S", str(INIT_SCRIPT),
+                                                     "--status-fd", str(status_w)], pass_fds=(status_w,))
     finally:
         os.close(status_w)
     kernel._status_fd = status_r
     _await_status(kernel, "WAITING", deadline)
-    init = _child_of(kernel._proc.pid)
+    forked = isinstance(kernel._proc, warm.ForkedInit)
+    init = kernel._proc.pid if forked else _child_of(kernel._proc.pid)
     if init is None or _nspid(init) != 1:
         raise SandboxError("the sandbox's init is not PID 1 of a new PID namespace" + _log_tail(kernel))
     kernel._init_pid, kernel._init_start = init, _start_time(init)
     if cgroup is not None:
         try:
-            cgroup.add(kernel._proc.pid)
+            if not forked:
+                cgroup.add(kernel._proc.pid)
             cgroup.add(init)
         except OSError as exc:
             raise SandboxError(f"the sandbox could not join its memory cgroup {cgroup.path}: {exc}") from None
@@ -238,15 +249,20 @@ def _start_unsandboxed(kernel, reason):
 
 def _spawn(kernel, argv, pass_fds=(), **kwargs):
     """Start ``argv`` with its stdout and stderr drained into ``kernel._log``."""
-    log_r, log_w = os.pipe()
+    log_w = _log_pipe(kernel)
     kwargs.setdefault("stdin", subprocess.PIPE)
     kwargs.setdefault("env", {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                               "LANG": "C.UTF-8"})
     try:
-        proc = subprocess.Popen(argv, stdout=log_w, stderr=log_w, pass_fds=pass_fds, close_fds=True,
+        return subprocess.Popen(argv, stdout=log_w, stderr=log_w, pass_fds=pass_fds, close_fds=True,
                                 start_new_session=True, **kwargs)
     finally:
         os.close(log_w)
+
+
+def _log_pipe(kernel):
+    """The write end of a pipe drained into ``kernel._log`` by a thread (the caller closes it once passed on)."""
+    log_r, log_w = os.pipe()
 
     def drain():
         try:
@@ -261,4 +277,4 @@ def _spawn(kernel, argv, pass_fds=(), **kwargs):
 
     kernel._log_thread = threading.Thread(target=drain, name="sandbox-log", daemon=True)
     kernel._log_thread.start()
-    return proc
+    return log_w

@@ -28,7 +28,7 @@ import pytest
 import solutions
 from autograder.grade import sandbox
 from autograder.grade.sandbox import launcher as sandbox_launcher, pid1, processes as sandbox_processes
-from autograder.grade.sandbox import start as sandbox_start, view as sandbox_view
+from autograder.grade.sandbox import start as sandbox_start, view as sandbox_view, warm as sandbox_warm
 
 pytestmark = pytest.mark.slow
 
@@ -111,8 +111,16 @@ def secret(tmp_path_factory):
     return folder
 
 
+@pytest.fixture(scope="module", params=[False, True], ids=["cold", "warm"])
+def warm(request):
+    """Each kernel test twice: a kernel started cold, and one forked warm (``sandbox.warm``)."""
+    yield request.param
+    if request.param:
+        sandbox_warm.stop()
+
+
 @pytest.fixture(scope="module")
-def kernel(secret):
+def kernel(secret, warm):
     """One sandboxed kernel for the checks that leave it alive; NNDL_GRADING_SEED is set in the grader."""
     sandboxed()
     previous = os.environ.get("NNDL_GRADING_SEED")
@@ -122,7 +130,7 @@ def kernel(secret):
                                 hidden_paths=(str(secret / "submitted"), str(secret / "gradebook.db")))
         k = sandbox.start_kernel({"hello.py": secret / "hello.py", "pkg/data.txt": secret / "gradebook.db",
                                   "support": secret / "support"},
-                                 policy, env={"NNDL_FROM_CALLER": "yes"})
+                                 policy, env={"NNDL_FROM_CALLER": "yes"}, warm=warm)
     finally:
         if previous is None:
             del os.environ["NNDL_GRADING_SEED"]
@@ -279,6 +287,41 @@ def test_environment_is_scrubbed(kernel):
     same = set(sandbox_launcher._environment("/home", "/tmp", {})) | {  # set by the sandbox, and by ipykernel:
         "TERM", "PAGER", "GIT_PAGER", "CLICOLOR", "CLICOLOR_FORCE", "FORCE_COLOR"}
     assert {k for k in os.environ if env.get(k) == os.environ[k]} <= same
+
+
+FRESHNESS = """\
+import ctypes, inspect, json, os, random, sys
+import matplotlib, numpy
+print(json.dumps({"argv": sys.argv[:2], "path0": sys.path[0], "main": sys.modules["__main__"].__name__,
+                  "depth": len(inspect.stack()), "main_names": sorted(vars(sys.modules["__main__"])),
+                  "grader": sorted(m for m in sys.modules if m.partition(".")[0] in ("autograder", "solutions")),
+                  "mpl": [matplotlib.get_configdir(), matplotlib.get_cachedir(), os.environ["MPLCONFIGDIR"]],
+                  "dumpable": ctypes.CDLL(None).prctl(3, 0, 0, 0, 0), "hash": hash("nndl"),
+                  "draws": [random.random(), float(numpy.random.rand())]}))
+"""
+
+
+def _freshness(kernel):
+    out, error = run(kernel, FRESHNESS)
+    assert error is None, out
+    return json.loads(out)
+
+
+def test_a_warm_kernel_looks_freshly_started(kernel, warm, secret):
+    """Forked warm or started cold: the same interpreter state and stack depth, nothing of the grader, fresh seeds."""
+    assert isinstance(kernel._proc, sandbox_warm.ForkedInit) == warm  # a warm start did not fall back to cold
+    seen = _freshness(kernel)
+    assert seen["grader"] == []
+    assert seen["mpl"][0] == seen["mpl"][1] == seen["mpl"][2]
+    assert seen["dumpable"] == 1
+    with sandbox.start_kernel({"hello.py": secret / "hello.py"}) as cold, \
+            sandbox.start_kernel({"hello.py": secret / "hello.py"}, warm=warm) as again:
+        assert isinstance(again._proc, sandbox_warm.ForkedInit) == warm
+        fresh, other = _freshness(cold), _freshness(again)
+    # the same as a cold kernel's, down to how deep the cells run (a student may set the recursion limit
+    # just above it) and what the launcher left in __main__
+    assert {k: v for k, v in other.items() if k != "draws"} == {k: v for k, v in fresh.items() if k != "draws"}
+    assert set(other["draws"]).isdisjoint(seen["draws"])  # not one seed shared by every fork
 
 
 # -- network
@@ -464,11 +507,11 @@ def _memory_sampler(k, peak, stop):
         time.sleep(0.005)
 
 
-def test_total_memory_of_all_processes_is_bounded(secret):
+def test_total_memory_of_all_processes_is_bounded(secret, warm):
     """4 children each touching 1.2 GiB (each under RLIMIT_AS), 2 GiB together: the sandbox is stopped."""
     sandboxed()
     policy = sandbox.Policy(memory_bytes=3 * GiB, total_memory_bytes=2 * GiB)
-    k = sandbox.start_kernel({"hello.py": secret / "hello.py"}, policy)
+    k = sandbox.start_kernel({"hello.py": secret / "hello.py"}, policy, warm=warm)
     peak, stop = [0], threading.Event()
     sampler = threading.Thread(target=_memory_sampler, args=(k, peak, stop), daemon=True)
     try:
@@ -494,9 +537,9 @@ def test_total_memory_of_all_processes_is_bounded(secret):
     assert cgroup is None or not os.path.exists(cgroup.path)
 
 
-def test_fork_bomb_hits_the_process_limit_and_dies_with_shutdown(secret):
+def test_fork_bomb_hits_the_process_limit_and_dies_with_shutdown(secret, warm):
     sandboxed()
-    k = sandbox.start_kernel({"hello.py": secret / "hello.py"})
+    k = sandbox.start_kernel({"hello.py": secret / "hello.py"}, warm=warm)
     try:
         code = ("import os, time\nchildren, err = 0, None\n"
                 "for _ in range(2000):\n    try:\n        pid = os.fork()\n"
@@ -514,9 +557,9 @@ def test_fork_bomb_hits_the_process_limit_and_dies_with_shutdown(secret):
     assert not k.is_alive()
 
 
-def test_killing_its_parent_or_pid_1_harms_nobody(secret):
+def test_killing_its_parent_or_pid_1_harms_nobody(secret, warm):
     iso = sandboxed()
-    with sandbox.start_kernel({"hello.py": secret / "hello.py"}) as k:
+    with sandbox.start_kernel({"hello.py": secret / "hello.py"}, warm=warm) as k:
         for target in ("os.getppid()", "1"):
             out, error = run(k, f"import os, signal\nos.kill({target}, signal.SIGKILL)")
             # the init is another user's, or (own uid) PID 1 of the namespace, which ignores it
@@ -526,9 +569,9 @@ def test_killing_its_parent_or_pid_1_harms_nobody(secret):
         assert run(k, "print(6 * 7)") == ("42", None)
 
 
-def test_death_is_detected_and_restart_gives_a_fresh_kernel(secret):
+def test_death_is_detected_and_restart_gives_a_fresh_kernel(secret, warm):
     iso = sandboxed()
-    k = sandbox.start_kernel({"hello.py": secret / "hello.py"})
+    k = sandbox.start_kernel({"hello.py": secret / "hello.py"}, warm=warm)
     try:
         run(k, "x = 5")
         k.client.execute("import ctypes; ctypes.string_at(0)")  # a segfault
@@ -547,25 +590,51 @@ def test_death_is_detected_and_restart_gives_a_fresh_kernel(secret):
     assert pids_in(fresh.pid_namespace) == []
 
 
-def test_sandbox_dies_with_the_grader(secret):
+def test_sandbox_dies_with_the_grader(secret, warm):
     sandboxed()
     script = ("import time\nfrom autograder.grade import sandbox\n"
-              f"k = sandbox.start_kernel({{'hello.py': {str(secret / 'hello.py')!r}}})\n"
-              "print(k.pid_namespace, flush=True)\ntime.sleep(60)")
+              f"k = sandbox.start_kernel({{'hello.py': {str(secret / 'hello.py')!r}}}, warm={warm})\n"
+              "z = sandbox.warm._zygote\n"
+              "print(k.pid_namespace, z.proc.pid if z else 0, flush=True)\ntime.sleep(60)")
     grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
-        namespace = grader.stdout.readline().strip()
+        namespace, zygote = grader.stdout.readline().split()
         assert pids_in(namespace)
+        assert (zygote != "0") == warm
     finally:
         grader.kill()
         grader.wait()
         grader.stdout.close()
     assert wait_until(lambda: not pids_in(namespace), 10)
+    if warm:  # the warm-start process goes with its worker too (its socket closes)
+        assert wait_until(lambda: sandbox_processes._process_state(int(zygote), None) in (None, "Z"), 10)
 
 
-def test_interrupt_stops_a_running_cell(secret):
+def test_a_warm_start_that_cannot_be_had_starts_cold(secret, monkeypatch):
+    """No warm-start process (it died, or cannot start): the kernel starts cold, as isolated; one that died is replaced."""
     sandboxed()
-    with sandbox.start_kernel({"hello.py": secret / "hello.py"}) as k:
+    with sandbox.start_kernel({"hello.py": secret / "hello.py"}, warm=True) as k:
+        assert isinstance(k._proc, sandbox_warm.ForkedInit)
+        zygote = sandbox_warm._zygote
+    zygote.proc.kill()
+    zygote.proc.wait()
+    with sandbox.start_kernel({"hello.py": secret / "hello.py"}, warm=True) as k:
+        assert isinstance(k._proc, sandbox_warm.ForkedInit) and sandbox_warm._zygote is not zygote
+        assert run(k, "import hello; print(hello.GREETING)") == ("hello from the working directory", None)
+
+    def broken(*args):
+        raise OSError("no warm start here")
+
+    monkeypatch.setattr(sandbox_warm, "_Zygote", broken)
+    sandbox_warm.stop()
+    with sandbox.start_kernel({"hello.py": secret / "hello.py"}, warm=True) as k:
+        assert not isinstance(k._proc, sandbox_warm.ForkedInit) and k.mode == sandbox.isolation().mode
+        assert run(k, "import hello; print(hello.GREETING)") == ("hello from the working directory", None)
+
+
+def test_interrupt_stops_a_running_cell(secret, warm):
+    sandboxed()
+    with sandbox.start_kernel({"hello.py": secret / "hello.py"}, warm=warm) as k:
         msg_id = k.client.execute("import time; time.sleep(30)")
         time.sleep(1)
         start = time.monotonic()
@@ -576,10 +645,10 @@ def test_interrupt_stops_a_running_cell(secret):
         assert time.monotonic() - start < 5 and k.is_alive()
 
 
-def test_shutdown_leaves_no_mount_and_no_process(secret):
+def test_shutdown_leaves_no_mount_and_no_process(secret, warm):
     sandboxed()
     before = host_mounts()
-    k = sandbox.start_kernel({"hello.py": secret / "hello.py"})
+    k = sandbox.start_kernel({"hello.py": secret / "hello.py"}, warm=warm)
     init, unshare = k._init_pid, k._proc.pid
     cgroup = k._cgroup
     assert host_mounts() == before  # the sandbox mounts nothing on the host
