@@ -12,7 +12,7 @@ typical mistakes), so scores are known. It measures, on the same submissions and
   in one batch) with 1 and with 2 workers, in the sandbox mode this user gets (``full`` as root),
   each with the course's demonstration cells skipped (the default) and run (``--run-demos``);
   per-notebook cost against the floor, from the 1-worker runs; and 1 worker once more with every
-  kernel started when its submission comes, not while the one before is graded;
+  kernel started cold when its submission comes (not forked warm, not while the one before is graded);
 - the engine on a Dask cluster of 2 worker processes (``distributed.LocalCluster``; the jobs carry
   their notebooks as data), against the local 2 workers;
 - a synthetic class of ``--memory-students`` (default 50 and 500) python_basics submissions,
@@ -281,7 +281,7 @@ def main(argv=None):
         paths = {"engine, 1 worker": engine[1]["scores"], "engine, 2 workers": engine[2]["scores"],
                  "engine, 1 worker, demonstrations run": demos[1]["scores"],
                  "engine, 2 workers, demonstrations run": demos[2]["scores"], "Dask, 2 processes": dask["scores"],
-                 "engine, 1 worker, no kernel started ahead": cold["scores"]}
+                 "engine, 1 worker, kernels cold": cold["scores"]}
         if rootless is not None:
             paths["engine as an ordinary user"] = rootless["scores"]
         if nbgrader_scores is not None:
@@ -306,8 +306,8 @@ def main(argv=None):
             f"engine, 1 worker, demos run:       {demos[1]['wall']:7.1f} s  "
             f"({demo_per:.2f} s per notebook, {demo_per / floor_per:.2f}x the floor)",
             f"engine, 1 worker, kernels cold:    {cold['wall']:7.1f} s  "
-            f"(each kernel started when its submission comes: {cold['wall'] / engine[1]['wall']:.2f}x "
-            "the time with the next one started ahead)",
+            f"(each kernel started cold when its submission comes: {cold['wall'] / engine[1]['wall']:.2f}x "
+            "the time with kernels forked warm and the next one started ahead)",
             f"engine, 2 workers:                 {engine[2]['wall']:7.1f} s  "
             f"(speed-up from 1 to 2 workers: {engine[1]['wall'] / engine[2]['wall']:.2f}x)",
             f"engine, 2 workers, demos run:      {demos[2]['wall']:7.1f} s",
