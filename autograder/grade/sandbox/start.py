@@ -113,19 +113,16 @@ def _start_sandboxed(kernel, iso):
         command.insert(command.index("--fork"), "--net")
     deadline = time.monotonic() + kernel.startup_timeout
     status_r, status_w = os.pipe()
-    try:
-        kernel._proc = None
-        if kernel.warm:
-            log_w = _log_pipe(kernel)
-            try:
-                kernel._proc = warm.start_init(kernel, warm.flags(rootless, policy.network), status_w, log_w)
-            finally:
-                os.close(log_w)
+    log_w = _log_pipe(kernel)
+    try:  # forked warm where it can be, else unshare and the init's script
+        kernel._proc = warm.start_init(kernel, warm.flags(rootless, policy.network), status_w, log_w) \
+            if kernel.warm else None
         if kernel._proc is None:
             kernel._proc = _spawn(kernel, command + ["--", sys.executable, "-I", "-S", str(INIT_SCRIPT),
-                                                     "--status-fd", str(status_w)], pass_fds=(status_w,))
+                                                     "--status-fd", str(status_w)], pass_fds=(status_w,), log_w=log_w)
     finally:
         os.close(status_w)
+        os.close(log_w)
     kernel._status_fd = status_r
     _await_status(kernel, "WAITING", deadline)
     forked = isinstance(kernel._proc, warm.ForkedInit)
@@ -247,9 +244,12 @@ def _start_unsandboxed(kernel, reason):
     _monitor(kernel, lambda: _tree_memory(pid, start, limit) / limit, TREE_INTERVAL)
 
 
-def _spawn(kernel, argv, pass_fds=(), **kwargs):
-    """Start ``argv`` with its stdout and stderr drained into ``kernel._log``."""
-    log_w = _log_pipe(kernel)
+def _spawn(kernel, argv, pass_fds=(), log_w=None, **kwargs):
+    """Start ``argv`` with its stdout and stderr drained into ``kernel._log`` (through ``log_w``, which the caller
+    then closes, or a pipe of its own)."""
+    own = log_w is None
+    if own:
+        log_w = _log_pipe(kernel)
     kwargs.setdefault("stdin", subprocess.PIPE)
     kwargs.setdefault("env", {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                               "LANG": "C.UTF-8"})
@@ -257,7 +257,8 @@ def _spawn(kernel, argv, pass_fds=(), **kwargs):
         return subprocess.Popen(argv, stdout=log_w, stderr=log_w, pass_fds=pass_fds, close_fds=True,
                                 start_new_session=True, **kwargs)
     finally:
-        os.close(log_w)
+        if own:
+            os.close(log_w)
 
 
 def _log_pipe(kernel):

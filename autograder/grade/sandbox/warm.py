@@ -50,7 +50,6 @@ CLONE_NEW = {"mnt": 0x00020000, "uts": 0x04000000, "ipc": 0x08000000, "user": 0x
 
 _lock = threading.Lock()
 _zygote = None  # this process's _Zygote, or None
-_zygote_hooked = []
 
 
 def supported():
@@ -156,13 +155,9 @@ def _get(env, preload):
     """This process's zygote for the kernel environment ``env`` and modules ``preload``, started when needed."""
     global _zygote
     if _zygote is not None and (not _zygote.alive() or (_zygote.env, _zygote.preload) != (env, preload)):
-        if _zygote.owner == os.getpid():
-            _zygote.stop()
-        _zygote = None
+        _stop_locked()
     if _zygote is None:
         _zygote = _Zygote(env, preload)
-        if not _zygote_hooked:
-            atexit.register(stop)
     return _zygote
 
 
@@ -177,7 +172,7 @@ def start_init(kernel, flags, status_w, log_w):
                 preload = () if kernel.warm is True else tuple(kernel.warm)
                 pid = _get(kernel.env, preload).fork_init(flags, status_w, config_r, log_w)
             except (OSError, ValueError):
-                stop_locked()
+                _stop_locked()
                 return None
         try:
             return ForkedInit(pid, os.fdopen(os.dup(config_w), "wb"))
@@ -188,7 +183,8 @@ def start_init(kernel, flags, status_w, log_w):
         os.close(config_w)
 
 
-def stop_locked():
+def _stop_locked():
+    """``stop``, the lock held; a zygote inherited from a parent process is the parent's to stop."""
     global _zygote
     if _zygote is not None:
         if _zygote.owner == os.getpid():
@@ -199,4 +195,7 @@ def stop_locked():
 def stop():
     """Stop this process's zygote (the kernels it forked live on, each with its own lifeline)."""
     with _lock:
-        stop_locked()
+        _stop_locked()
+
+
+atexit.register(stop)
